@@ -1,0 +1,185 @@
+"""Keras callbacks for GAN runs: sample pictures, loss plots, checkpoints, NaN stops, progress."""
+
+import glob
+import math
+import os
+import re
+import sys
+import time
+
+import keras
+import numpy as np
+
+from kgan import plots
+from kgan.files import save_model
+from kgan.gan import latent_batch
+
+_CHECKPOINT_PATTERN = re.compile(r"epoch-(\d+)\.keras$")
+
+
+def _due(epoch, every, params):
+    """True after every `every`-th epoch and after the last one (`epoch` counts from 0)."""
+    done = epoch + 1
+    return done % every == 0 or done == params.get("epochs")
+
+
+class SampleGrid(keras.callbacks.Callback):
+    """Saves the generator's output for one fixed latent batch as `DIR/epoch-NNNN.png`.
+
+    The batch is drawn once from `seed`, so successive pictures show the same latent points
+    evolving; after training they are joined into `DIR/animation.gif`. Images are tiled into a
+    grid; 2D points are drawn as a scatter against `real`.
+
+    Args:
+        directory: where the pictures go.
+        num_samples: the size of the latent batch (64 suits an 8x8 grid; 1,000 a scatter).
+        seed: seeds the latent batch.
+        every: save every this many epochs; the last epoch is always saved.
+        real: real 2D points for the scatter.
+    """
+
+    def __init__(self, directory, num_samples=64, seed=0, every=1, real=None):
+        super().__init__()
+        self.directory = directory
+        self.num_samples = num_samples
+        self.seed = seed
+        self.every = every
+        self.real = real
+
+    def on_train_begin(self, logs=None):
+        os.makedirs(self.directory, exist_ok=True)
+        self.z = latent_batch(self.num_samples, self.model.latent_dim, self.seed)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if _due(epoch, self.every, self.params):
+            samples = keras.ops.convert_to_numpy(self.model.generator(self.z, training=False))
+            path = os.path.join(self.directory, f"epoch-{epoch + 1:04d}.png")
+            plots.save_samples(samples, path, real=self.real, title=f"epoch {epoch + 1}")
+
+    def on_train_end(self, logs=None):
+        frames = sorted(glob.glob(os.path.join(self.directory, "epoch-*.png")))
+        if frames:
+            plots.save_animation(frames, os.path.join(self.directory, "animation.gif"))
+
+
+class LossPlot(keras.callbacks.Callback):
+    """Draws the per-epoch loss and accuracy curves into `path`.
+
+    Args:
+        path: the PNG file.
+        history: metric name -> earlier per-epoch values, for a resumed run.
+        every: redraw every this many epochs; the last epoch is always drawn.
+    """
+
+    def __init__(self, path, history=None, every=1):
+        super().__init__()
+        self.path = path
+        self.history = {name: list(values) for name, values in (history or {}).items()}
+        self.every = every
+
+    def on_epoch_end(self, epoch, logs=None):
+        for name, value in (logs or {}).items():
+            self.history.setdefault(name, []).append(float(value))
+        if _due(epoch, self.every, self.params):
+            plots.save_loss_plot(self.history, self.path)
+
+
+def _all_finite(values):
+    return all(np.all(np.isfinite(v)) for v in values)
+
+
+class Checkpoint(keras.callbacks.Callback):
+    """Saves the whole GAN (networks, optimizers, noise seed) as `DIR/epoch-NNNN.keras`.
+
+    Each file is written under a temporary name and renamed, so a crash never leaves a broken
+    latest checkpoint. An epoch whose logs or weights are not finite is not saved: the last good
+    checkpoint stays. Only the newest `keep` checkpoints are kept.
+
+    Args:
+        directory: where the checkpoints go.
+        keep: how many of the newest checkpoints to keep.
+        every: save every this many epochs; the last epoch is always saved.
+    """
+
+    def __init__(self, directory, keep=2, every=1):
+        super().__init__()
+        self.directory = directory
+        self.keep = keep
+        self.every = every
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not _due(epoch, self.every, self.params):
+            return
+        if not _all_finite((logs or {}).values()) or not _all_finite(self.model.get_weights()):
+            return
+        os.makedirs(self.directory, exist_ok=True)
+        save_model(self.model, os.path.join(self.directory, f"epoch-{epoch + 1:04d}.keras"))
+        for old in list_checkpoints(self.directory)[: -self.keep]:
+            os.remove(old[0])
+
+
+def list_checkpoints(directory):
+    """Returns `[(path, epoch), ...]` of the finished checkpoints in `directory`, oldest first."""
+    found = []
+    for path in glob.glob(os.path.join(directory, "epoch-*.keras")):
+        match = _CHECKPOINT_PATTERN.search(os.path.basename(path))
+        if match:
+            found.append((path, int(match.group(1))))
+    return sorted(found, key=lambda item: item[1])
+
+
+class StopOnNaN(keras.callbacks.Callback):
+    """Stops training at the first non-finite logged value; `reason` then says where."""
+
+    def __init__(self):
+        super().__init__()
+        self.reason = None
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        for name, value in (logs or {}).items():
+            if not math.isfinite(float(value)):
+                self.reason = f"{name} became {float(value)} at epoch {self._epoch + 1}, step {batch + 1}"
+                self.model.stop_training = True
+                return
+
+
+class Progress(keras.callbacks.Callback):
+    """Prints one line per epoch with the logged metrics and examples per second.
+
+    On a terminal the line is also redrawn in place during the epoch, every half second.
+
+    Args:
+        batch_size: examples per step (the global batch).
+        stream: where to print; standard output by default.
+    """
+
+    def __init__(self, batch_size, stream=None):
+        super().__init__()
+        self.batch_size = batch_size
+        self.stream = stream or sys.stdout
+        self.live = self.stream.isatty()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = self._last_draw = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        now = time.perf_counter()
+        if self.live and now - self._last_draw > 0.5:
+            self._last_draw = now
+            self._print(batch + 1, logs, now, end="\r")
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._print(self.params["steps"], logs, time.perf_counter(), end="\n", epoch=epoch)
+
+    def _print(self, steps, logs, now, end, epoch=None):
+        elapsed = now - self._start
+        rate = steps * self.batch_size / max(elapsed, 1e-9)
+        head = f"epoch {epoch + 1}/{self.params['epochs']}" if epoch is not None else (
+            f"step {steps}/{self.params['steps']}")
+        metrics = "  ".join(f"{k} {float(v):.4f}" for k, v in (logs or {}).items())
+        print(f"{head}  {metrics}  {rate:,.0f} examples/s  {elapsed:.1f}s", end=end,
+              file=self.stream, flush=True)

@@ -1,0 +1,78 @@
+"""The `kgan` command line. Thin: it parses options and calls the library."""
+
+import functools
+
+import click
+
+from kgan import sampling, train
+from kgan.errors import KganError
+
+
+def _user_errors(command):
+    """Turns a `KganError` (and a failed file write) into one line on stderr and exit code 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except KganError as error:
+            raise click.ClickException(str(error)) from None
+        except OSError as error:
+            raise click.ClickException(f"{error.filename or ''}: {error.strerror}") from None
+
+    return wrapper
+
+
+@click.group()
+@click.version_option(package_name="kgan")
+def main():
+    """Train GANs with Keras and ship their generators to TensorFlow Serving."""
+
+
+_POSITIVE = click.IntRange(min=1)
+
+
+@main.command()
+@click.option("--dataset", help="gaussian (built in, no download).  [default: gaussian]")
+@click.option("--preset", help="Networks and training defaults.  [default: the dataset's own]")
+@click.option("--epochs", type=_POSITIVE, help="Training epochs.  [default: the preset's]")
+@click.option("--batch-size", type=_POSITIVE, help="Global batch size.  [default: the preset's]")
+@click.option("--lr-d", type=float, help="Discriminator learning rate.  [default: the preset's]")
+@click.option("--lr-g", type=float, help="Generator learning rate.  [default: the preset's]")
+@click.option("--latent-dim", type=_POSITIVE, help="Latent size.  [default: the preset's]")
+@click.option("--save-every", type=_POSITIVE, help="Epochs between samples, loss plots and checkpoints.  [default: the preset's]")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seeds weights, noise and data order.")
+@click.option("--run-dir", type=click.Path(file_okay=False), help="Run directory.  [default: runs/DATASET-TIMESTAMP]")
+@click.option("--data-dir", type=click.Path(), help="Where the data set lives (manual downloads).")
+@click.option("--resume", "resume_dir", type=click.Path(file_okay=False), help="Continue the run in this directory; --epochs may raise its total, other options come from its config.json.")
+@click.option("--quiet", is_flag=True, help="No progress output.")
+@_user_errors
+def fit(dataset, preset, epochs, batch_size, lr_d, lr_g, latent_dim, save_every, seed, run_dir,
+        data_dir, resume_dir, quiet):
+    """Train a GAN and write a run directory (config, checkpoints, samples, losses)."""
+    if resume_dir:
+        fixed = {"--dataset": dataset, "--preset": preset, "--batch-size": batch_size,
+                 "--lr-d": lr_d, "--lr-g": lr_g, "--latent-dim": latent_dim,
+                 "--save-every": save_every, "--run-dir": run_dir, "--data-dir": data_dir}
+        given = [name for name, value in fixed.items() if value is not None]
+        if given:
+            raise KganError(f"--resume takes its options from the run's config.json; drop {', '.join(given)}")
+        train.resume(resume_dir, epochs=epochs, verbose=not quiet)
+        return
+    train.fit(dataset=dataset or "gaussian", preset=preset, run_dir=run_dir, seed=seed,
+              data_dir=data_dir, verbose=not quiet, epochs=epochs, batch_size=batch_size,
+              lr_d=lr_d, lr_g=lr_g, latent_dim=latent_dim, save_every=save_every)
+
+
+@main.command()
+@click.argument("source", type=click.Path(exists=True))
+@click.option("-n", "num_samples", type=_POSITIVE, default=64, show_default=True, help="Number of samples.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seeds the latent batch.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Output file: .png (grid or scatter) or .npy (raw output).")
+@_user_errors
+def sample(source, num_samples, seed, out):
+    """Generate samples from a run directory or a .keras file."""
+    sampling.check_output(out)
+    samples = sampling.load_gan(source).generate(num_samples, seed=seed)
+    sampling.write_samples(samples, out)
+    click.echo(f"wrote {num_samples} samples to {out}")

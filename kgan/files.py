@@ -1,0 +1,27 @@
+"""Writing files so that a crash never leaves a half-written one under its final name."""
+
+import contextlib
+import os
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yields a temporary path beside `path`; on success renames it to `path` in one step.
+
+    The temporary name keeps `path`'s extension (Keras checks it) and starts with a dot so that
+    globs for finished files skip it. On an exception the temporary file is removed.
+    """
+    directory, name = os.path.split(os.path.abspath(path))
+    tmp = os.path.join(directory, f".tmp-{os.getpid()}-{name}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def save_model(model, path):
+    """Saves a Keras model to a `.keras` file atomically."""
+    with atomic_path(path) as tmp:
+        model.save(tmp)

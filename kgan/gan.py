@@ -1,0 +1,201 @@
+"""`GAN`, a `keras.Model` that trains a generator against a discriminator with `fit()`.
+
+The algorithm and nothing else: networks come in, data comes in through `fit()`, and each
+`train_step` makes one discriminator update followed by one generator update.
+"""
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from kgan import losses
+
+# Each update draws its noise from a stateless generator keyed by (seed, stream, step): the noise
+# is a pure function of the optimizers' iteration counts, so a resumed run draws exactly the noise
+# the uninterrupted run would have drawn.
+_DISCRIMINATOR_STREAM = 0
+_GENERATOR_STREAM = 1
+
+
+def latent_batch(n, latent_dim, seed=None):
+    """Draws `n` latent vectors from N(0, I) with NumPy, reproducibly for a given `seed`.
+
+    Returns:
+        A float32 array of shape `[n, latent_dim]`.
+    """
+    return np.random.default_rng(seed).standard_normal((n, latent_dim), dtype=np.float32)
+
+
+@keras.saving.register_keras_serializable(package="kgan")
+class GAN(keras.Model):
+    """A generative adversarial network trained with `model.fit(dataset)`.
+
+    Each `train_step` first updates the discriminator on a real batch and a batch of detached
+    fakes, then updates the generator on fresh noise. `model(z)` runs the generator.
+
+    Args:
+        generator: a Keras model from `[batch, latent_dim]` noise to samples.
+        discriminator: a Keras model from samples to one logit per sample, `[batch, 1]`.
+        latent_dim: the size of the generator's input noise.
+        seed: seeds the training noise; drawn at random when `None` (and kept in the config).
+        **kwargs: passed to `keras.Model` (e.g. `name`).
+
+    Example:
+        ```python
+        gan = kgan.GAN(generator, discriminator, latent_dim=2)
+        gan.compile(d_optimizer=keras.optimizers.Adam(1e-3), g_optimizer=keras.optimizers.Adam(1e-3))
+        gan.fit(dataset, epochs=10)
+        points = gan.generate(1000, seed=0)
+        ```
+    """
+
+    def __init__(self, generator, discriminator, latent_dim, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim = int(latent_dim)
+        self.seed = int(np.random.randint(2**31 - 1)) if seed is None else int(seed)
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        # The equilibrium signal: both accuracies drift towards 0.5 as the fakes improve.
+        self.real_accuracy_tracker = keras.metrics.Mean(name="d_real_acc")
+        self.fake_accuracy_tracker = keras.metrics.Mean(name="d_fake_acc")
+
+    def build(self, input_shape=None):
+        """Builds both networks; `input_shape` is ignored (the latent size fixes every shape)."""
+        latent_shape = (None, self.latent_dim)
+        if not self.generator.built:
+            self.generator.build(latent_shape)
+        if not self.discriminator.built:
+            self.discriminator.build(self.generator.compute_output_shape(latent_shape))
+        self.built = True
+
+    def call(self, z, training=False):
+        """Runs the generator on latent vectors `z` of shape `[batch, latent_dim]`."""
+        return self.generator(z, training=training)
+
+    def compile(self, d_optimizer="adam", g_optimizer="adam", loss="nonsaturating", **kwargs):
+        """Configures training.
+
+        Both optimizers are built here, before training, so that checkpoints, `.keras` files and
+        distribution strategies see their state from the start.
+
+        Args:
+            d_optimizer: the discriminator's optimizer (an instance or a name).
+            g_optimizer: the generator's optimizer; must be a different instance.
+            loss: a name from `kgan.losses.LOSSES`.
+            **kwargs: passed to `keras.Model.compile` (e.g. `jit_compile`, `steps_per_execution`).
+        """
+        # optimizer=None: a bare compile() would create an unused RMSprop as `self.optimizer`.
+        super().compile(optimizer=None, **kwargs)
+        self.d_optimizer = keras.optimizers.get(d_optimizer)
+        self.g_optimizer = keras.optimizers.get(g_optimizer)
+        if self.d_optimizer is self.g_optimizer:
+            raise ValueError("d_optimizer and g_optimizer must be two optimizer instances.")
+        self.loss_name = loss
+        self.generator_loss, self.discriminator_loss = losses.get(loss)
+        self.build()
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
+
+    @property
+    def metrics(self):
+        """The trackers `fit()` logs and resets every epoch."""
+        return [
+            self.d_loss_tracker,
+            self.g_loss_tracker,
+            self.real_accuracy_tracker,
+            self.fake_accuracy_tracker,
+        ]
+
+    def _noise(self, batch_size, stream, step):
+        seed = tf.stack([tf.constant(self.seed, tf.int64), 2 * tf.cast(step, tf.int64) + stream])
+        return tf.random.stateless_normal((batch_size, self.latent_dim), seed=seed)
+
+    def discriminator_step(self, real):
+        """One discriminator update on a real batch and as many detached fakes.
+
+        Args:
+            real: a batch of real samples, `[batch, ...]`.
+
+        Returns:
+            `(loss, real_accuracy, fake_accuracy)` before the update.
+        """
+        batch_size = ops.shape(real)[0]
+        z = self._noise(batch_size, _DISCRIMINATOR_STREAM, self.d_optimizer.iterations)
+        # Outside the tape: the fakes are constants here, so no generator gradient is computed.
+        fake = self.generator(z, training=True)
+        with tf.GradientTape() as tape:
+            real_logits = self.discriminator(real, training=True)  # [batch, 1]
+            fake_logits = self.discriminator(fake, training=True)  # [batch, 1]
+            loss = self.discriminator_loss(real_logits, fake_logits)
+        weights = self.discriminator.trainable_weights
+        self.d_optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
+        real_accuracy = ops.mean(ops.cast(real_logits > 0, "float32"))
+        fake_accuracy = ops.mean(ops.cast(fake_logits < 0, "float32"))
+        return loss, real_accuracy, fake_accuracy
+
+    def generator_step(self, batch_size):
+        """One generator update on `batch_size` fresh latent vectors; returns the loss."""
+        z = self._noise(batch_size, _GENERATOR_STREAM, self.g_optimizer.iterations)
+        with tf.GradientTape() as tape:
+            fake_logits = self.discriminator(self.generator(z, training=True), training=True)
+            loss = self.generator_loss(fake_logits)
+        weights = self.generator.trainable_weights
+        self.g_optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
+        return loss
+
+    def train_step(self, data):
+        """One discriminator update, then one generator update on a batch of the same size."""
+        real = data[0] if isinstance(data, (tuple, list)) else data
+        d_loss, real_accuracy, fake_accuracy = self.discriminator_step(real)
+        g_loss = self.generator_step(ops.shape(real)[0])
+        self.d_loss_tracker.update_state(d_loss)
+        self.g_loss_tracker.update_state(g_loss)
+        self.real_accuracy_tracker.update_state(real_accuracy)
+        self.fake_accuracy_tracker.update_state(fake_accuracy)
+        return {metric.name: metric.result() for metric in self.metrics}
+
+    def generate(self, n, seed=None, batch_size=256):
+        """Generates `n` samples from latent vectors drawn with `latent_batch(n, ..., seed)`.
+
+        Returns:
+            A NumPy array `[n, ...]`: the generator's raw output (images in [-1, 1]).
+        """
+        z = latent_batch(n, self.latent_dim, seed)
+        return self.generator.predict(z, batch_size=batch_size, verbose=0)
+
+    def get_config(self):
+        """Returns the networks' configs, the latent size and the noise seed."""
+        return {
+            "name": self.name,
+            "generator": keras.saving.serialize_keras_object(self.generator),
+            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+            "latent_dim": self.latent_dim,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        """Rebuilds a GAN (untrained weights) from `get_config()`."""
+        config = dict(config)
+        for network in ("generator", "discriminator"):
+            config[network] = keras.saving.deserialize_keras_object(config[network])
+        return cls(**config)
+
+    def get_compile_config(self):
+        """Returns both optimizers and the loss name, so `.keras` files restore training state."""
+        return {
+            "d_optimizer": keras.optimizers.serialize(self.d_optimizer),
+            "g_optimizer": keras.optimizers.serialize(self.g_optimizer),
+            "loss": self.loss_name,
+        }
+
+    def compile_from_config(self, config):
+        """Compiles from `get_compile_config()`; the optimizers' state is loaded afterwards."""
+        self.compile(
+            d_optimizer=keras.optimizers.deserialize(config["d_optimizer"]),
+            g_optimizer=keras.optimizers.deserialize(config["g_optimizer"]),
+            loss=config["loss"],
+        )

@@ -1,0 +1,92 @@
+"""Pictures of a run: image grids, 2D scatters, loss curves and the sample animation.
+
+Matplotlib is used through `Figure` objects only (no pyplot), so nothing here touches a display
+or a user's interactive backend.
+"""
+
+import math
+
+import numpy as np
+from matplotlib.figure import Figure
+from PIL import Image
+
+
+def to_uint8(images):
+    """Maps generator output in [-1, 1] to uint8 pixels (clipping anything outside)."""
+    return np.clip(np.rint((np.asarray(images, np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+
+def image_grid(images, columns=None):
+    """Tiles `[n, h, w, c]` images in [-1, 1] into one uint8 picture, row by row.
+
+    Args:
+        images: the images; one channel is kept as grayscale.
+        columns: images per row; defaults to the smallest square that holds them.
+
+    Returns:
+        A uint8 array `[rows * h, columns * w, c]`.
+    """
+    pixels = to_uint8(images)
+    n, h, w, c = pixels.shape
+    columns = columns or math.ceil(math.sqrt(n))
+    rows = math.ceil(n / columns)
+    grid = np.full((rows * h, columns * w, c), 255, np.uint8)
+    for i, image in enumerate(pixels):
+        row, col = divmod(i, columns)
+        grid[row * h : (row + 1) * h, col * w : (col + 1) * w] = image
+    return grid
+
+
+def save_samples(samples, path, real=None, title=None):
+    """Saves generator output as a picture: a grid for images, a scatter for 2D points.
+
+    Args:
+        samples: `[n, h, w, c]` images or `[n, 2]` points.
+        path: the PNG file to write.
+        real: real points to draw beside 2D samples.
+        title: a caption for 2D scatters.
+    """
+    samples = np.asarray(samples)
+    if samples.ndim == 4:
+        grid = image_grid(samples)
+        Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid).save(path)
+        return
+    figure = Figure(figsize=(4.5, 4.5))
+    axes = figure.add_subplot()
+    if real is not None:
+        axes.scatter(real[:, 0], real[:, 1], s=4, alpha=0.5, label="real", color="tab:blue")
+    axes.scatter(samples[:, 0], samples[:, 1], s=4, alpha=0.5, label="generated", color="tab:orange")
+    axes.legend(loc="upper left")
+    if title:
+        axes.set_title(title)
+    figure.savefig(path, dpi=100)
+
+
+def save_loss_plot(history, path):
+    """Plots per-epoch losses and the discriminator's accuracies.
+
+    Args:
+        history: metric name -> list of per-epoch values (`d_loss`, `g_loss`, `d_real_acc`,
+            `d_fake_acc`; missing ones are skipped).
+        path: the PNG file to write.
+    """
+    figure = Figure(figsize=(9, 3.5))
+    losses, accuracies = figure.subplots(1, 2)
+    for axes, names in ((losses, ("d_loss", "g_loss")), (accuracies, ("d_real_acc", "d_fake_acc"))):
+        for name in names:
+            values = history.get(name, [])
+            axes.plot(range(1, len(values) + 1), values, label=name)
+        axes.set_xlabel("epoch")
+        axes.legend()
+    accuracies.axhline(0.5, color="gray", linestyle=":", linewidth=1)
+    losses.set_title("losses")
+    accuracies.set_title("discriminator accuracy")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+
+
+def save_animation(frame_paths, path, frame_ms=300):
+    """Writes the PNG frames as an animated GIF that loops; the last frame lingers."""
+    frames = [Image.open(p).convert("RGB") for p in frame_paths]
+    durations = [frame_ms] * (len(frames) - 1) + [frame_ms * 5]
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=durations, loop=0)

@@ -1,0 +1,55 @@
+"""Loading a trained generator from a run directory or `.keras` file, and writing samples."""
+
+import os
+
+import keras
+import numpy as np
+
+from kgan import plots
+from kgan.callbacks import list_checkpoints
+from kgan.errors import KganError
+from kgan.train import MODEL_FILE
+
+
+def load_gan(source):
+    """Loads a trained GAN from a `.keras` file or a run directory.
+
+    A run directory gives its final `model.keras`, or its newest checkpoint while it has none.
+
+    Raises:
+        KganError: nothing loadable at `source`.
+    """
+    path = source
+    if os.path.isdir(source):
+        path = os.path.join(source, MODEL_FILE)
+        if not os.path.exists(path):
+            checkpoints = list_checkpoints(os.path.join(source, "checkpoints"))
+            if not checkpoints:
+                raise KganError(f"{source} holds no {MODEL_FILE} and no checkpoint")
+            path = checkpoints[-1][0]
+    elif not source.endswith(".keras"):
+        raise KganError(f"{source} is neither a run directory nor a .keras file")
+    if not os.path.exists(path):
+        raise KganError(f"{path} does not exist")
+    try:
+        return keras.saving.load_model(path)
+    except Exception as error:  # Keras raises many types for a broken file; all mean the same.
+        raise KganError(f"cannot load {path}: {error}") from None
+
+
+def check_output(out):
+    """Raises `KganError` unless `out` ends in `.npy` or `.png` and its folder exists."""
+    if not out.endswith((".npy", ".png")):
+        raise KganError(f"--out must end in .npy or .png (got {out})")
+    folder = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(folder):
+        raise KganError(f"cannot write {out}: folder {folder} does not exist")
+
+
+def write_samples(samples, out):
+    """Writes samples to `out` (checked by `check_output`): `.npy` keeps the raw array, `.png`
+    draws a grid of images or a scatter of points."""
+    if out.endswith(".npy"):
+        np.save(out, samples)
+    else:
+        plots.save_samples(samples, out)
