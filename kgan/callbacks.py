@@ -1,5 +1,6 @@
 """Keras callbacks for GAN runs: sample pictures, loss plots, checkpoints, NaN stops, progress."""
 
+import csv
 import glob
 import math
 import os
@@ -11,7 +12,7 @@ import keras
 import numpy as np
 
 from kgan import plots
-from kgan.files import save_model
+from kgan.files import atomic_path, save_model
 from kgan.gan import latent_batch
 
 _CHECKPOINT_PATTERN = re.compile(r"epoch-(\d+)\.keras$")
@@ -63,25 +64,53 @@ class SampleGrid(keras.callbacks.Callback):
 
 
 class LossPlot(keras.callbacks.Callback):
-    """Draws the per-epoch loss and accuracy curves into `path`.
+    """Keeps the per-epoch metrics as a CSV table and draws the loss and accuracy curves.
+
+    With `csv_path`, the table is also the memory of a resumed run: at the first epoch the
+    rows of earlier epochs are read back (rows at or past it, trained again now, are dropped).
 
     Args:
-        path: the PNG file.
-        history: metric name -> earlier per-epoch values, for a resumed run.
+        path: the PNG file for the curves.
+        csv_path: the CSV file, one row per epoch (`epoch` counts from 0, as in Keras).
         every: redraw every this many epochs; the last epoch is always drawn.
     """
 
-    def __init__(self, path, history=None, every=1):
+    def __init__(self, path, csv_path=None, every=1):
         super().__init__()
         self.path = path
-        self.history = {name: list(values) for name, values in (history or {}).items()}
+        self.csv_path = csv_path
         self.every = every
+        self.history = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.history is None:
+            self.history = self._read_rows(epoch)
 
     def on_epoch_end(self, epoch, logs=None):
-        for name, value in (logs or {}).items():
-            self.history.setdefault(name, []).append(float(value))
+        logs = {name: float(value) for name, value in (logs or {}).items()}
+        for name, value in logs.items():
+            self.history.setdefault(name, []).append(value)
+        if self.csv_path:
+            self._write_rows()
         if _due(epoch, self.every, self.params):
             plots.save_loss_plot(self.history, self.path)
+
+    def _read_rows(self, first_epoch):
+        if not (self.csv_path and os.path.exists(self.csv_path)):
+            return {}
+        with open(self.csv_path, newline="") as f:
+            rows = [row for row in csv.DictReader(f) if int(row["epoch"]) < first_epoch]
+        return {name: [float(row[name]) for row in rows] for name in (rows[0] if rows else [])
+                if name != "epoch"}
+
+    def _write_rows(self):
+        # Rewritten whole (it is small) and renamed into place: never a half-written table.
+        names = sorted(self.history)
+        with atomic_path(self.csv_path) as tmp, open(tmp, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["epoch"] + names)
+            for epoch, values in enumerate(zip(*(self.history[name] for name in names))):
+                writer.writerow([epoch, *values])
 
 
 def _all_finite(values):

@@ -1,6 +1,7 @@
 """The `kgan` command line. Thin: it parses options and calls the library."""
 
 import functools
+import sys
 
 import click
 
@@ -23,7 +24,22 @@ def _user_errors(command):
     return wrapper
 
 
-@click.group()
+class _Group(click.Group):
+    """A click group whose errors, usage mistakes included, are one line on stderr."""
+
+    def main(self, *args, **kwargs):
+        kwargs["standalone_mode"] = False
+        try:
+            return super().main(*args, **kwargs)
+        except click.ClickException as error:
+            click.echo(f"Error: {error.format_message()}", err=True)
+            sys.exit(error.exit_code)
+        except click.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=_Group)
 @click.version_option(package_name="kgan")
 def main():
     """Train GANs with Keras and ship their generators to TensorFlow Serving."""

@@ -5,7 +5,6 @@ A run directory holds `config.json` (everything needed to rebuild the run), `che
 user code call `fit` and `resume` here.
 """
 
-import csv
 import datetime
 import json
 import os
@@ -108,7 +107,6 @@ def _train(run_dir, config, gan=None, initial_epoch=0, verbose=True):
         gan = preset.build_gan(seed, steps_per_epoch)
     points = examples.ndim == 2
     stop = kcallbacks.StopOnNaN()
-    history_path = os.path.join(run_dir, HISTORY_FILE)
     # Progress first: its examples/s then times the training, not the saving that follows.
     callbacks = [kcallbacks.Progress(preset.batch_size)] if verbose else []
     callbacks += [
@@ -122,10 +120,9 @@ def _train(run_dir, config, gan=None, initial_epoch=0, verbose=True):
         ),
         kcallbacks.LossPlot(
             os.path.join(run_dir, "losses.png"),
-            history=_trim_history(history_path, initial_epoch),
+            csv_path=os.path.join(run_dir, HISTORY_FILE),
             every=preset.save_every,
         ),
-        keras.callbacks.CSVLogger(history_path, append=initial_epoch > 0),
         kcallbacks.Checkpoint(os.path.join(run_dir, "checkpoints"), every=preset.save_every),
     ]
     gan.fit(
@@ -185,23 +182,6 @@ def _write_config(run_dir, config):
             json.dump(config, f, indent=2)
     except OSError as error:
         raise KganError(f"cannot write {path}: {error.strerror}") from None
-
-
-def _trim_history(path, initial_epoch):
-    """Drops rows of `history.csv` past `initial_epoch` (epochs after the checkpoint resumed
-    from are trained again) and returns the rest as metric name -> per-epoch values."""
-    if initial_epoch == 0 or not os.path.exists(path):
-        return {}
-    with open(path, newline="") as f:
-        rows = [row for row in csv.DictReader(f) if int(row["epoch"]) < initial_epoch]
-    if not rows:
-        os.remove(path)
-        return {}
-    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return {name: [float(row[name]) for row in rows] for name in rows[0] if name != "epoch"}
 
 
 def _print_moments(moments):

@@ -1,0 +1,113 @@
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from kgan import sampling
+from kgan.cli import main
+
+FAST = ["--dataset", "gaussian", "--epochs", "2", "--batch-size", "100", "--quiet"]
+
+
+def invoke(*args):
+    result = CliRunner().invoke(main, list(args))
+    # A user mistake never shows a traceback.
+    assert "Traceback" not in result.output, result.output
+    return result
+
+
+def assert_one_line_error(result, text):
+    assert result.exit_code != 0
+    lines = result.output.strip().splitlines()
+    assert lines == [lines[0]] and lines[0].startswith("Error: ") and text in lines[0], result.output
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    run = str(tmp_path_factory.mktemp("cli") / "run")
+    result = invoke("fit", *FAST, "--run-dir", run)
+    assert result.exit_code == 0, result.output
+    return run
+
+
+def test_fit_writes_a_run(trained_run):
+    for name in ("config.json", "model.keras", "history.csv", "losses.png"):
+        assert os.path.isfile(os.path.join(trained_run, name))
+
+
+def test_fit_prints_progress_and_the_moments(tmp_path):
+    result = invoke("fit", "--dataset", "gaussian", "--epochs", "1", "--batch-size", "100",
+                    "--run-dir", str(tmp_path / "r"))
+    assert result.exit_code == 0, result.output
+    assert "epoch 1/1" in result.output and "examples/s" in result.output
+    assert "mean" in result.output and "relative error" in result.output
+
+
+def test_sample_npy_matches_generate(trained_run, tmp_path):
+    out = str(tmp_path / "s.npy")
+    result = invoke("sample", trained_run, "-n", "10", "--seed", "5", "--out", out)
+    assert result.exit_code == 0, result.output
+    samples = np.load(out)
+    assert samples.shape == (10, 2)
+    gan = sampling.load_gan(trained_run)
+    np.testing.assert_allclose(samples, gan.generate(10, seed=5), atol=1e-6)
+
+
+def test_sample_png_from_a_keras_file(trained_run, tmp_path):
+    out = str(tmp_path / "s.png")
+    result = invoke("sample", os.path.join(trained_run, "model.keras"), "-n", "50", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert os.path.getsize(out) > 0
+
+
+def test_unknown_dataset():
+    assert_one_line_error(invoke("fit", "--dataset", "cifar11"), "unknown dataset 'cifar11'")
+
+
+def test_unknown_preset(tmp_path):
+    assert_one_line_error(invoke("fit", "--preset", "nope", "--run-dir", str(tmp_path)),
+                          "unknown preset 'nope'")
+
+
+def test_negative_epochs():
+    assert_one_line_error(invoke("fit", "--epochs", "-3"), "--epochs")
+
+
+def test_unwritable_run_dir(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert_one_line_error(invoke("fit", *FAST, "--run-dir", str(blocker / "run")),
+                          "cannot create run directory")
+
+
+def test_existing_run_is_not_overwritten(trained_run):
+    assert_one_line_error(invoke("fit", *FAST, "--run-dir", trained_run), "already holds a run")
+
+
+def test_resume_refuses_other_options(trained_run):
+    assert_one_line_error(invoke("fit", "--resume", trained_run, "--lr-d", "0.1"), "drop --lr-d")
+
+
+def test_resume_of_a_folder_that_is_no_run(tmp_path):
+    assert_one_line_error(invoke("fit", "--resume", str(tmp_path)), "not a kgan run directory")
+
+
+def test_sample_bad_output_and_bad_source(trained_run, tmp_path):
+    assert_one_line_error(invoke("sample", trained_run, "--out", str(tmp_path / "x.txt")),
+                          "--out must end in .npy or .png")
+    assert_one_line_error(invoke("sample", str(tmp_path), "--out", str(tmp_path / "x.npy")),
+                          "holds no model.keras")
+
+
+def test_another_keras_backend_is_refused_in_one_line():
+    env = {**os.environ, "KERAS_BACKEND": "jax"}
+    result = subprocess.run([sys.executable, "-c", "import kgan"], env=env, capture_output=True,
+                            text=True)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1] == (
+        "ImportError: kgan needs Keras' TensorFlow backend but KERAS_BACKEND=jax; "
+        "unset it or set KERAS_BACKEND=tensorflow."
+    )

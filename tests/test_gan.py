@@ -1,0 +1,100 @@
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from conftest import assert_weights_equal, make_gaussian_gan, network_weights, values
+
+import kgan
+
+
+def test_discriminator_step_changes_only_discriminator(gaussian_gan, points):
+    g_before = network_weights(gaussian_gan.generator)
+    d_before = network_weights(gaussian_gan.discriminator)
+    gaussian_gan.discriminator_step(tf.constant(points[:32]))
+    assert_weights_equal(network_weights(gaussian_gan.generator), g_before)
+    changed = [not np.allclose(a, b) for a, b in zip(network_weights(gaussian_gan.discriminator), d_before)]
+    assert all(changed)
+    assert int(gaussian_gan.d_optimizer.iterations) == 1
+    assert int(gaussian_gan.g_optimizer.iterations) == 0
+
+
+def test_generator_step_changes_only_generator(gaussian_gan):
+    g_before = network_weights(gaussian_gan.generator)
+    d_before = network_weights(gaussian_gan.discriminator)
+    gaussian_gan.generator_step(32)
+    assert_weights_equal(network_weights(gaussian_gan.discriminator), d_before)
+    changed = [not np.allclose(a, b) for a, b in zip(network_weights(gaussian_gan.generator), g_before)]
+    assert all(changed)
+    assert int(gaussian_gan.g_optimizer.iterations) == 1
+    assert int(gaussian_gan.d_optimizer.iterations) == 0
+
+
+def test_train_step_logs_losses_and_accuracies(gaussian_gan, points):
+    logs = gaussian_gan.train_step(tf.constant(points[:32]))
+    assert set(logs) == {"d_loss", "g_loss", "d_real_acc", "d_fake_acc"}
+    # Fresh networks output logits near 0: both losses start near log(2).
+    assert float(logs["d_loss"]) == pytest.approx(np.log(2), abs=0.05)
+    assert float(logs["g_loss"]) == pytest.approx(np.log(2), abs=0.05)
+    for name in ("d_real_acc", "d_fake_acc"):
+        assert 0.0 <= float(logs[name]) <= 1.0
+
+
+def test_noise_is_a_function_of_seed_and_step(gaussian_gan):
+    a = gaussian_gan._noise(4, 0, tf.constant(3))
+    assert np.array_equal(a, gaussian_gan._noise(4, 0, tf.constant(3)))
+    assert not np.allclose(a, gaussian_gan._noise(4, 0, tf.constant(4)))
+    assert not np.allclose(a, gaussian_gan._noise(4, 1, tf.constant(3)))
+
+
+def test_compile_builds_both_optimizers(gaussian_gan):
+    assert gaussian_gan.d_optimizer.built and gaussian_gan.g_optimizer.built
+    assert gaussian_gan.optimizer is None
+
+
+def test_one_optimizer_for_both_networks_is_refused():
+    gan = make_gaussian_gan()
+    shared = keras.optimizers.Adam()
+    with pytest.raises(ValueError, match="two optimizer instances"):
+        gan.compile(d_optimizer=shared, g_optimizer=shared)
+
+
+def test_generate_is_reproducible(gaussian_gan):
+    a = gaussian_gan.generate(10, seed=3)
+    assert a.shape == (10, 2)
+    np.testing.assert_array_equal(a, gaussian_gan.generate(10, seed=3))
+    assert not np.allclose(a, gaussian_gan.generate(10, seed=4))
+
+
+def test_get_config_round_trip(gaussian_gan):
+    config = gaussian_gan.get_config()
+    clone = kgan.GAN.from_config(config)
+    assert clone.get_config() == config
+    assert clone.latent_dim == 2 and clone.seed == gaussian_gan.seed
+    clone.compile_from_config(gaussian_gan.get_compile_config())
+    assert clone.get_compile_config() == gaussian_gan.get_compile_config()
+
+
+def _fit(gan, points, epochs):
+    dataset = tf.data.Dataset.from_tensor_slices(points).batch(32, drop_remainder=True)
+    gan.fit(dataset, epochs=epochs, verbose=0)
+
+
+def test_keras_file_round_trip_restores_training_state(gaussian_gan, points, tmp_path):
+    _fit(gaussian_gan, points, epochs=2)
+    path = str(tmp_path / "gan.keras")
+    gaussian_gan.save(path)
+    loaded = keras.saving.load_model(path)
+
+    assert isinstance(loaded, kgan.GAN)
+    assert_weights_equal(loaded.get_weights(), gaussian_gan.get_weights())
+    for name in ("d_optimizer", "g_optimizer"):
+        original, restored = getattr(gaussian_gan, name), getattr(loaded, name)
+        assert int(restored.iterations) == int(original.iterations) == 16
+        # Adam's moments and the iteration count are the optimizer's variables.
+        assert_weights_equal(values(restored.variables), values(original.variables))
+        assert any(np.abs(v).sum() > 0 for v in values(restored.variables)[1:])
+
+    # Training on continues identically: the noise is keyed by the restored iteration counts.
+    _fit(gaussian_gan, points, epochs=1)
+    _fit(loaded, points, epochs=1)
+    assert_weights_equal(loaded.get_weights(), gaussian_gan.get_weights(), atol=1e-6)

@@ -1,0 +1,39 @@
+import pytest
+
+import kgan
+from kgan.errors import KganError
+
+
+@pytest.mark.parametrize("name", sorted(kgan.PRESETS))
+def test_preset_config_round_trip(name):
+    preset = kgan.get_preset(name)
+    assert kgan.Preset.from_config(preset.get_config()) == preset
+
+
+@pytest.mark.parametrize("name", sorted(kgan.PRESETS))
+def test_preset_builds_a_compiled_gan_whose_config_round_trips(name):
+    preset = kgan.get_preset(name)
+    gan = preset.build_gan(seed=0, steps_per_epoch=4)
+    assert gan.latent_dim == preset.latent_dim
+    assert tuple(gan.generator.output_shape[1:]) == tuple(preset.sample_shape)
+    assert tuple(gan.discriminator.output_shape[1:]) == (1,)
+    assert kgan.GAN.from_config(gan.get_config()).get_config() == gan.get_config()
+
+
+def test_overrides_replace_fields_and_ignore_none():
+    preset = kgan.get_preset("gaussian").with_overrides(epochs=3, batch_size=None)
+    assert preset.epochs == 3
+    assert preset.batch_size == kgan.get_preset("gaussian").batch_size
+
+
+def test_cosine_schedule_decays_to_zero_over_the_run():
+    preset = kgan.get_preset("gaussian").with_overrides(epochs=2)
+    gan = preset.build_gan(seed=0, steps_per_epoch=5)
+    schedule = gan.d_optimizer.learning_rate  # evaluated at iteration 0
+    assert float(schedule) == pytest.approx(preset.lr_d)
+    assert float(gan.d_optimizer._learning_rate(10)) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_unknown_preset():
+    with pytest.raises(KganError, match="unknown preset 'nope'; choose one of: gaussian"):
+        kgan.get_preset("nope")
