@@ -10,6 +10,7 @@ import time
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from kgan import plots
 from kgan.files import atomic_path, save_model
@@ -37,25 +38,33 @@ class SampleGrid(keras.callbacks.Callback):
         seed: seeds the latent batch.
         every: save every this many epochs; the last epoch is always saved.
         real: real 2D points for the scatter.
+        summary_dir: also write image grids as TensorBoard image summaries here.
     """
 
-    def __init__(self, directory, num_samples=64, seed=0, every=1, real=None):
+    def __init__(self, directory, num_samples=64, seed=0, every=1, real=None, summary_dir=None):
         super().__init__()
         self.directory = directory
         self.num_samples = num_samples
         self.seed = seed
         self.every = every
         self.real = real
+        self.summary_dir = summary_dir
 
     def on_train_begin(self, logs=None):
         os.makedirs(self.directory, exist_ok=True)
         self.z = latent_batch(self.num_samples, self.model.latent_dim, self.seed)
+        self._writer = tf.summary.create_file_writer(self.summary_dir) if self.summary_dir else None
 
     def on_epoch_end(self, epoch, logs=None):
-        if _due(epoch, self.every, self.params):
-            samples = keras.ops.convert_to_numpy(self.model.generator(self.z, training=False))
-            path = os.path.join(self.directory, f"epoch-{epoch + 1:04d}.png")
-            plots.save_samples(samples, path, real=self.real, title=f"epoch {epoch + 1}")
+        if not _due(epoch, self.every, self.params):
+            return
+        samples = keras.ops.convert_to_numpy(self.model.generator(self.z, training=False))
+        path = os.path.join(self.directory, f"epoch-{epoch + 1:04d}.png")
+        plots.save_samples(samples, path, real=self.real, title=f"epoch {epoch + 1}")
+        if self._writer is not None and samples.ndim == 4:
+            with self._writer.as_default():
+                tf.summary.image("samples", plots.image_grid(samples)[None], step=epoch + 1)
+            self._writer.flush()
 
     def on_train_end(self, logs=None):
         frames = sorted(glob.glob(os.path.join(self.directory, "epoch-*.png")))

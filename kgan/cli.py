@@ -49,7 +49,7 @@ _POSITIVE = click.IntRange(min=1)
 
 
 @main.command()
-@click.option("--dataset", help="gaussian (built in, no download).  [default: gaussian]")
+@click.option("--dataset", help="gaussian (built in), pokemon, mnist, fashion_mnist or folder:PATH.  [default: gaussian]")
 @click.option("--preset", help="Networks and training defaults.  [default: the dataset's own]")
 @click.option("--epochs", type=_POSITIVE, help="Training epochs.  [default: the preset's]")
 @click.option("--batch-size", type=_POSITIVE, help="Global batch size.  [default: the preset's]")
@@ -61,22 +61,24 @@ _POSITIVE = click.IntRange(min=1)
 @click.option("--run-dir", type=click.Path(file_okay=False), help="Run directory.  [default: runs/DATASET-TIMESTAMP]")
 @click.option("--data-dir", type=click.Path(), help="Where the data set lives (manual downloads).")
 @click.option("--resume", "resume_dir", type=click.Path(file_okay=False), help="Continue the run in this directory; --epochs may raise its total, other options come from its config.json.")
+@click.option("--tensorboard", is_flag=True, help="Also log losses and sample grids to RUN/tensorboard/.")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 @_user_errors
 def fit(dataset, preset, epochs, batch_size, lr_d, lr_g, latent_dim, save_every, seed, run_dir,
-        data_dir, resume_dir, quiet):
+        data_dir, resume_dir, tensorboard, quiet):
     """Train a GAN and write a run directory (config, checkpoints, samples, losses)."""
     if resume_dir:
         fixed = {"--dataset": dataset, "--preset": preset, "--batch-size": batch_size,
                  "--lr-d": lr_d, "--lr-g": lr_g, "--latent-dim": latent_dim,
-                 "--save-every": save_every, "--run-dir": run_dir, "--data-dir": data_dir}
+                 "--save-every": save_every, "--run-dir": run_dir, "--data-dir": data_dir,
+                 "--tensorboard": tensorboard or None}
         given = [name for name, value in fixed.items() if value is not None]
         if given:
             raise KganError(f"--resume takes its options from the run's config.json; drop {', '.join(given)}")
         train.resume(resume_dir, epochs=epochs, verbose=not quiet)
         return
     train.fit(dataset=dataset or "gaussian", preset=preset, run_dir=run_dir, seed=seed,
-              data_dir=data_dir, verbose=not quiet, epochs=epochs, batch_size=batch_size,
+              data_dir=data_dir, tensorboard=tensorboard, verbose=not quiet, epochs=epochs, batch_size=batch_size,
               lr_d=lr_d, lr_g=lr_g, latent_dim=latent_dim, save_every=save_every)
 
 

@@ -118,6 +118,38 @@ PRESETS = {
             lr_schedule="cosine",
             save_every=10,
         ),
+        # d2l 17.2 as written: batch 256, Adam lr 0.005 for both networks, beta_1 0.5, 20 epochs.
+        Preset(
+            name="pokemon",
+            networks="dcgan64",
+            latent_dim=100,
+            sample_shape=(64, 64, 3),
+            dataset="pokemon",
+            epochs=20,
+            batch_size=256,
+            lr_d=0.005,
+            lr_g=0.005,
+        ),
+        # The MNIST reference: AdamW lr 2e-4, betas (0.5, 0.999), weight decay 1e-5, batch 128.
+        *[
+            Preset(
+                name=name,
+                networks=networks,
+                latent_dim=100,
+                sample_shape=(28, 28, 1),
+                dataset=dataset,
+                epochs=20,
+                batch_size=128,
+                lr_d=2e-4,
+                lr_g=2e-4,
+                weight_decay=1e-5,
+            )
+            for name, networks, dataset in [
+                ("mnist", "dcgan28", "mnist"),
+                ("fashion_mnist", "dcgan28", "fashion_mnist"),
+                ("mnist-mlp", "mlp", "mnist"),
+            ]
+        ],
     ]
 }
 

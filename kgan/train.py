@@ -6,6 +6,7 @@ user code call `fit` and `resume` here.
 """
 
 import datetime
+import importlib.util
 import json
 import os
 
@@ -26,8 +27,8 @@ HISTORY_FILE = "history.csv"
 SUMMARY_SAMPLES = 100_000
 
 
-def fit(dataset="gaussian", preset=None, run_dir=None, seed=0, data_dir=None, verbose=True,
-        **overrides):
+def fit(dataset="gaussian", preset=None, run_dir=None, seed=0, data_dir=None, tensorboard=False,
+        verbose=True, **overrides):
     """Trains a new run and writes its run directory.
 
     Args:
@@ -36,6 +37,7 @@ def fit(dataset="gaussian", preset=None, run_dir=None, seed=0, data_dir=None, ve
         run_dir: the run directory; defaults to `runs/DATASET-TIMESTAMP`. It must not hold a run.
         seed: seeds the weights, the noise and the data order.
         data_dir: where the data set lives, for data that cannot be downloaded.
+        tensorboard: also write losses, accuracies and sample grids to `RUN/tensorboard/`.
         verbose: print progress and the final summary.
         **overrides: preset fields to change (`epochs`, `batch_size`, `lr_d`, `lr_g`,
             `latent_dim`, `save_every`); `None` keeps the preset's value.
@@ -48,9 +50,17 @@ def fit(dataset="gaussian", preset=None, run_dir=None, seed=0, data_dir=None, ve
     """
     preset = get_preset(preset or data.default_preset(dataset)).with_overrides(**overrides)
     _check_preset(preset)
+    if tensorboard and importlib.util.find_spec("tensorboard") is None:
+        raise KganError("--tensorboard needs the tensorboard package: pip install 'kgan[tensorboard]'")
     run_dir = run_dir or _default_run_dir(dataset)
     _make_run_dir(run_dir)
-    config = {"dataset": dataset, "data_dir": data_dir, "seed": seed, "preset": preset.get_config()}
+    config = {
+        "dataset": dataset,
+        "data_dir": data_dir,
+        "seed": seed,
+        "tensorboard": tensorboard,
+        "preset": preset.get_config(),
+    }
     _write_config(run_dir, config)
     return _train(run_dir, config, verbose=verbose)
 
@@ -106,6 +116,7 @@ def _train(run_dir, config, gan=None, initial_epoch=0, verbose=True):
     if gan is None:
         gan = preset.build_gan(seed, steps_per_epoch)
     points = examples.ndim == 2
+    tensorboard = config.get("tensorboard", False)
     stop = kcallbacks.StopOnNaN()
     # Progress first: its examples/s then times the training, not the saving that follows.
     callbacks = [kcallbacks.Progress(preset.batch_size)] if verbose else []
@@ -117,6 +128,7 @@ def _train(run_dir, config, gan=None, initial_epoch=0, verbose=True):
             seed=seed,
             every=preset.save_every,
             real=examples if points else None,
+            summary_dir=os.path.join(run_dir, "tensorboard", "samples") if tensorboard else None,
         ),
         kcallbacks.LossPlot(
             os.path.join(run_dir, "losses.png"),
@@ -125,6 +137,8 @@ def _train(run_dir, config, gan=None, initial_epoch=0, verbose=True):
         ),
         kcallbacks.Checkpoint(os.path.join(run_dir, "checkpoints"), every=preset.save_every),
     ]
+    if tensorboard:
+        callbacks.append(keras.callbacks.TensorBoard(os.path.join(run_dir, "tensorboard")))
     gan.fit(
         dataset,
         epochs=preset.epochs,

@@ -54,8 +54,8 @@ def test_batch_larger_than_data_is_an_error():
 
 
 def test_load_dataset_and_unknown_name():
-    dataset, steps = kgan.load_dataset("gaussian", batch_size=100)
+    dataset, steps = kgan.load_dataset("gaussian", batch_size=100, sample_shape=(2,))
     assert steps == 10
     assert _batches(dataset, 1)[0].shape == (100, 2)
     with pytest.raises(KganError, match="unknown dataset 'cifar'"):
-        kgan.load_dataset("cifar", batch_size=8)
+        kgan.load_dataset("cifar", batch_size=8, sample_shape=(2,))

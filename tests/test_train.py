@@ -5,6 +5,7 @@ import keras
 import numpy as np
 import pytest
 from conftest import assert_weights_equal
+from imagedata import write_image_folder
 
 import kgan
 from kgan import callbacks as kcallbacks
@@ -37,12 +38,37 @@ def test_a_run_directory_is_never_reused(tmp_path):
         kgan.fit(run_dir=str(tmp_path), epochs=1, seed=0, **FAST)
 
 
+def test_fit_on_an_image_folder_writes_grid_animation_plot_and_checkpoint(tmp_path):
+    write_image_folder(tmp_path / "images", count=8, size=40)
+    run = tmp_path / "run"
+    gan = kgan.fit(dataset=f"folder:{tmp_path / 'images'}", preset="pokemon", run_dir=str(run),
+                   epochs=1, batch_size=4, tensorboard=True, verbose=False)
+    for name in ("samples/epoch-0001.png", "samples/animation.gif", "losses.png",
+                 "checkpoints/epoch-0001.keras", "model.keras", "history.csv"):
+        assert (run / name).is_file(), name
+    from PIL import Image
+
+    assert Image.open(run / "samples/epoch-0001.png").size == (8 * 64, 8 * 64)
+    assert any((run / "tensorboard").rglob("events.out.tfevents.*"))
+    assert int(gan.g_optimizer.iterations) == 2
+
+
 class _Interrupt(Exception):
     pass
 
 
-def test_resume_continues_exactly(tmp_path, monkeypatch):
-    straight = kgan.fit(run_dir=str(tmp_path / "straight"), epochs=2, seed=3, **FAST)
+@pytest.fixture(params=["gaussian", "folder"])
+def resumable(request, tmp_path):
+    """Options of a short two-epoch run: the Gaussian, or a DCGAN (BatchNorm) on a folder."""
+    if request.param == "gaussian":
+        return FAST
+    write_image_folder(tmp_path / "images", count=16)
+    return dict(dataset=f"folder:{tmp_path / 'images'}", preset="mnist", batch_size=8,
+                save_every=1, verbose=False)
+
+
+def test_resume_continues_exactly(tmp_path, monkeypatch, resumable):
+    straight = kgan.fit(run_dir=str(tmp_path / "straight"), epochs=2, seed=3, **resumable)
 
     class CrashAfterFirstCheckpoint(kcallbacks.Checkpoint):
         def on_epoch_end(self, epoch, logs=None):
@@ -53,12 +79,12 @@ def test_resume_continues_exactly(tmp_path, monkeypatch):
     with monkeypatch.context() as patch:
         patch.setattr(kcallbacks, "Checkpoint", CrashAfterFirstCheckpoint)
         with pytest.raises(_Interrupt):
-            kgan.fit(run_dir=run, epochs=2, seed=3, **FAST)
+            kgan.fit(run_dir=run, epochs=2, seed=3, **resumable)
     assert not os.path.exists(os.path.join(run, "model.keras"))
     resumed = kgan.resume(run, verbose=False)
 
     assert_weights_equal(resumed.get_weights(), straight.get_weights(), atol=1e-6)
-    assert int(resumed.d_optimizer.iterations) == int(straight.d_optimizer.iterations) == 20
+    assert int(resumed.d_optimizer.iterations) == int(straight.d_optimizer.iterations)
     with open(os.path.join(run, "history.csv")) as f:
         assert [row["epoch"] for row in csv.DictReader(f)] == ["0", "1"]
 

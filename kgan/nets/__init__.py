@@ -1,7 +1,12 @@
 """Network builders. Each family is a function `(latent_dim, sample_shape) -> (generator, discriminator)`."""
 
+from kgan.nets.dcgan import dcgan28_networks, dcgan64_networks
 from kgan.nets.gaussian import gaussian_networks
+from kgan.nets.mlp import mlp_networks
 
 NETWORKS = {
     "gaussian": gaussian_networks,
+    "dcgan64": dcgan64_networks,
+    "dcgan28": dcgan28_networks,
+    "mlp": mlp_networks,
 }

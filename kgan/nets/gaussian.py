@@ -3,6 +3,8 @@
 import keras
 from keras import layers
 
+from kgan.nets.init import WEIGHTS
+
 
 def gaussian_networks(latent_dim, sample_shape, hidden=(32, 32)):
     """Builds the linear generator `Dense(dim)` and a tanh MLP discriminator.
@@ -19,15 +21,14 @@ def gaussian_networks(latent_dim, sample_shape, hidden=(32, 32)):
     Returns:
         `(generator, discriminator)`, two built `keras.Sequential` models; weights N(0, 0.02).
     """
-    init = keras.initializers.RandomNormal(stddev=0.02)
     generator = keras.Sequential(
-        [keras.Input((latent_dim,)), layers.Dense(sample_shape[-1], kernel_initializer=init)],
+        [keras.Input((latent_dim,)), layers.Dense(sample_shape[-1], kernel_initializer=WEIGHTS)],
         name="generator",
     )
     discriminator = keras.Sequential(
         [keras.Input(tuple(sample_shape))]
-        + [layers.Dense(width, activation="tanh", kernel_initializer=init) for width in hidden]
-        + [layers.Dense(1, kernel_initializer=init)],
+        + [layers.Dense(width, activation="tanh", kernel_initializer=WEIGHTS) for width in hidden]
+        + [layers.Dense(1, kernel_initializer=WEIGHTS)],
         name="discriminator",
     )
     return generator, discriminator

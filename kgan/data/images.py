@@ -1,0 +1,112 @@
+"""Decoding images into uint8 arrays of one size and channel count, and image folders."""
+
+import concurrent.futures
+import os
+import sys
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from kgan.errors import KganError
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".bmp")
+
+
+def to_rgb_on_white(image):
+    """Converts a PIL image (palette, RGBA, grayscale, ...) to RGB, transparency on white.
+
+    Sprites keep their shape in the alpha channel; dropping it would paint the background with
+    whatever colour the transparent pixels happen to hold.
+    """
+    if image.mode == "RGB":
+        return image
+    rgba = image.convert("RGBA")
+    background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+    return Image.alpha_composite(background, rgba).convert("RGB")
+
+
+def load_image(file, sample_shape=None):
+    """Decodes one image file (its first frame) as uint8 RGB on white.
+
+    Args:
+        file: a path or a binary file object.
+        sample_shape: `(height, width, channels)` to resize and convert to (channels 1 or 3);
+            `None` keeps the size and returns RGB.
+
+    Returns:
+        A uint8 array `[height, width, channels]`.
+
+    Raises:
+        OSError, ValueError: the file is not a readable image.
+    """
+    with Image.open(file) as image:
+        image.seek(0)
+        image.load()
+        image = to_rgb_on_white(image)
+    if sample_shape is not None:
+        height, width, channels = sample_shape
+        if image.size != (width, height):
+            image = image.resize((width, height), Image.Resampling.LANCZOS)
+        if channels == 1:
+            image = image.convert("L")
+    pixels = np.asarray(image, np.uint8)
+    return pixels[..., None] if pixels.ndim == 2 else pixels
+
+
+def _try_load(path, sample_shape):
+    try:
+        return load_image(path, sample_shape), None
+    except (OSError, ValueError, UnidentifiedImageError, Image.DecompressionBombError) as error:
+        return None, str(error) or type(error).__name__
+
+
+def load_images(paths, sample_shape, workers=None):
+    """Decodes many image files in parallel threads, skipping unreadable ones with a warning.
+
+    Args:
+        paths: image files.
+        sample_shape: `(height, width, channels)` of the result.
+        workers: decoding threads; defaults to the number of CPUs.
+
+    Returns:
+        `(images, skipped)`: a uint8 array `[n, height, width, channels]` of the readable files
+        in order, and the number of files skipped.
+    """
+    with concurrent.futures.ThreadPoolExecutor(workers or os.cpu_count()) as pool:
+        results = list(pool.map(lambda path: _try_load(path, sample_shape), paths))
+    images = []
+    for path, (pixels, error) in zip(paths, results):
+        if pixels is None:
+            print(f"warning: skipping unreadable image {path} ({error})", file=sys.stderr)
+        else:
+            images.append(pixels)
+    skipped = len(paths) - len(images)
+    if skipped:
+        print(f"warning: skipped {skipped} of {len(paths)} images", file=sys.stderr)
+    return np.stack(images) if images else np.zeros((0, *sample_shape), np.uint8), skipped
+
+
+def find_images(folder):
+    """Lists the image files below `folder` (recursively, sorted) by their extension."""
+    found = []
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        found += [os.path.join(root, f) for f in sorted(files) if f.lower().endswith(IMAGE_EXTENSIONS)]
+    return found
+
+
+def load_image_folder(folder, sample_shape):
+    """Loads every readable image below `folder` at the preset's shape.
+
+    Raises:
+        KganError: the folder does not exist or holds no readable image.
+    """
+    if not os.path.isdir(folder):
+        raise KganError(f"image folder {folder} does not exist")
+    paths = find_images(folder)
+    images, _ = load_images(paths, sample_shape)
+    if len(images) == 0:
+        raise KganError(
+            f"image folder {folder} holds no readable image ({', '.join(IMAGE_EXTENSIONS)})"
+        )
+    return images

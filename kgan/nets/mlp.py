@@ -1,0 +1,42 @@
+"""The "vanilla" MLP GAN of the MNIST reference: fully connected networks on flattened images."""
+
+import math
+
+import keras
+from keras import layers
+
+from kgan.nets.init import WEIGHTS
+
+
+def mlp_networks(latent_dim, sample_shape):
+    """Generator `latent -> 256 -> 512 -> 1024 -> pixels` with LeakyReLU(0.2) and tanh;
+    discriminator `pixels -> 512 -> 256 -> 128 -> 1` with LeakyReLU(0.2) and Dropout(0.3).
+
+    Args:
+        latent_dim: the noise size (100 in the reference).
+        sample_shape: the image shape, e.g. `(28, 28, 1)`.
+
+    Returns:
+        `(generator, discriminator)`.
+    """
+    pixels = math.prod(sample_shape)
+    generator = keras.Sequential(
+        [keras.Input((latent_dim,))]
+        + [layer for units in (256, 512, 1024)
+           for layer in (layers.Dense(units, kernel_initializer=WEIGHTS), layers.LeakyReLU(0.2))]
+        + [
+            layers.Dense(pixels, kernel_initializer=WEIGHTS),
+            layers.Activation("tanh", dtype="float32"),
+            layers.Reshape(tuple(sample_shape)),
+        ],
+        name="generator",
+    )
+    discriminator = keras.Sequential(
+        [keras.Input(tuple(sample_shape)), layers.Flatten()]
+        + [layer for units in (512, 256, 128)
+           for layer in (layers.Dense(units, kernel_initializer=WEIGHTS), layers.LeakyReLU(0.2),
+                         layers.Dropout(0.3))]
+        + [layers.Dense(1, kernel_initializer=WEIGHTS, dtype="float32")],
+        name="discriminator",
+    )
+    return generator, discriminator
