@@ -12,6 +12,7 @@ from kgan import losses  # noqa: E402
 from kgan.callbacks import Checkpoint, LossPlot, Progress, SampleGrid, StopOnNaN  # noqa: E402
 from kgan.data import load_dataset  # noqa: E402
 from kgan.errors import KganError  # noqa: E402
+from kgan.export import export_generator  # noqa: E402
 from kgan.gan import GAN, latent_batch  # noqa: E402
 from kgan.presets import PRESETS, Preset, get_preset  # noqa: E402
 from kgan.train import fit, resume  # noqa: E402
@@ -27,6 +28,7 @@ __all__ = [
     "Progress",
     "SampleGrid",
     "StopOnNaN",
+    "export_generator",
     "fit",
     "get_preset",
     "latent_batch",

@@ -188,7 +188,8 @@ class StopOnNaN(keras.callbacks.Callback):
 class Progress(keras.callbacks.Callback):
     """Prints one line per epoch with the logged metrics and examples per second.
 
-    On a terminal the line is also redrawn in place during the epoch, every half second.
+    During an epoch it also reports the step: on a terminal by redrawing the line in place every
+    half second, in a log file with a new line every minute.
 
     Args:
         batch_size: examples per step (the global batch).
@@ -199,16 +200,17 @@ class Progress(keras.callbacks.Callback):
         super().__init__()
         self.batch_size = batch_size
         self.stream = stream or sys.stdout
-        self.live = self.stream.isatty()
+        live = self.stream.isatty()
+        self._interval, self._end = (0.5, "\r") if live else (60.0, "\n")
 
     def on_epoch_begin(self, epoch, logs=None):
         self._start = self._last_draw = time.perf_counter()
 
     def on_train_batch_end(self, batch, logs=None):
         now = time.perf_counter()
-        if self.live and now - self._last_draw > 0.5:
+        if now - self._last_draw > self._interval:
             self._last_draw = now
-            self._print(batch + 1, logs, now, end="\r")
+            self._print(batch + 1, logs, now, end=self._end)
 
     def on_epoch_end(self, epoch, logs=None):
         self._print(self.params["steps"], logs, time.perf_counter(), end="\n", epoch=epoch)

@@ -5,6 +5,7 @@ import sys
 
 import click
 
+from kgan import export as kexport
 from kgan import sampling, train
 from kgan.errors import KganError
 
@@ -89,8 +90,19 @@ def fit(dataset, preset, epochs, batch_size, lr_d, lr_g, latent_dim, save_every,
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Output file: .png (grid or scatter) or .npy (raw output).")
 @_user_errors
 def sample(source, num_samples, seed, out):
-    """Generate samples from a run directory or a .keras file."""
+    """Generate samples from a run directory, a .keras file or an exported SavedModel."""
     sampling.check_output(out)
-    samples = sampling.load_gan(source).generate(num_samples, seed=seed)
+    samples = sampling.load_generator(source).generate(num_samples, seed=seed)
     sampling.write_samples(samples, out)
     click.echo(f"wrote {num_samples} samples to {out}")
+
+
+@main.command()
+@click.argument("source", type=click.Path(exists=True))
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="The model's base folder, e.g. exported/NAME; the export goes to OUT/VERSION/.")
+@click.option("--version", "version", type=_POSITIVE, help="The version number.  [default: the next free one]")
+@_user_errors
+def export(source, out, version):
+    """Export the generator of a run directory or .keras file for TensorFlow Serving."""
+    target = kexport.export_generator(sampling.load_gan(source), out, version=version)
+    click.echo(f"exported the generator to {target}")

@@ -7,13 +7,18 @@ or a user's interactive backend.
 import math
 
 import numpy as np
+from keras import ops
 from matplotlib.figure import Figure
 from PIL import Image
 
 
 def to_uint8(images):
-    """Maps generator output in [-1, 1] to uint8 pixels (clipping anything outside)."""
-    return np.clip(np.rint((np.asarray(images, np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
+    """Maps generator output in [-1, 1] to uint8 pixels, clipping anything outside.
+
+    Written with `keras.ops`, so the sample grids and the exported `sample` signature share it.
+    """
+    scaled = (ops.cast(images, "float32") + 1.0) * 127.5
+    return ops.cast(ops.clip(ops.round(scaled), 0, 255), "uint8")
 
 
 def image_grid(images, columns=None):
@@ -26,7 +31,7 @@ def image_grid(images, columns=None):
     Returns:
         A uint8 array `[rows * h, columns * w, c]`.
     """
-    pixels = to_uint8(images)
+    pixels = ops.convert_to_numpy(to_uint8(images))
     n, h, w, c = pixels.shape
     columns = columns or math.ceil(math.sqrt(n))
     rows = math.ceil(n / columns)

@@ -1,4 +1,4 @@
-"""Loading a trained generator from a run directory or `.keras` file, and writing samples."""
+"""Loading a trained generator (run directory, `.keras` file or export) and writing samples."""
 
 import os
 
@@ -8,6 +8,7 @@ import numpy as np
 from kgan import plots
 from kgan.callbacks import list_checkpoints
 from kgan.errors import KganError
+from kgan.export import ExportedGenerator, is_export
 from kgan.train import MODEL_FILE
 
 
@@ -28,13 +29,18 @@ def load_gan(source):
                 raise KganError(f"{source} holds no {MODEL_FILE} and no checkpoint")
             path = checkpoints[-1][0]
     elif not source.endswith(".keras"):
-        raise KganError(f"{source} is neither a run directory nor a .keras file")
+        raise KganError(f"{source} is neither a run directory, an export nor a .keras file")
     if not os.path.exists(path):
         raise KganError(f"{path} does not exist")
     try:
         return keras.saving.load_model(path)
     except Exception as error:  # Keras raises many types for a broken file; all mean the same.
         raise KganError(f"cannot load {path}: {error}") from None
+
+
+def load_generator(source):
+    """Loads anything with a `generate(n, seed)` method: a GAN, or an exported generator."""
+    return ExportedGenerator(source) if is_export(source) else load_gan(source)
 
 
 def check_output(out):

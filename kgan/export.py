@@ -1,0 +1,141 @@
+"""Generator-only SavedModels in TensorFlow Serving's layout: `BASE/VERSION/saved_model.pb`.
+
+Signatures (tag `serve`):
+- `serving_default`: `z` float32 `[-1, latent_dim]` -> `samples` float32, the generator's output.
+- `sample` (image generators only): `num_images` int32 scalar and `seed` int64 scalar ->
+  `images_uint8` uint8 `[-1, H, W, C]` and `png_bytes` string `[-1]`. The same seed gives the
+  same images. TF Serving's REST API base64-encodes outputs whose names end in `_bytes`.
+"""
+
+import os
+import shutil
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from kgan.errors import KganError
+from kgan.gan import latent_batch
+from kgan.plots import to_uint8
+
+# The most images one `sample` request may ask for: a bound on the server's memory per request.
+MAX_IMAGES = 1024
+
+
+def next_version(base):
+    """Returns one more than the largest integer version folder in `base` (1 when none)."""
+    versions = [int(name) for name in _listdir(base) if name.isdigit()]
+    return max(versions, default=0) + 1
+
+
+def _listdir(path):
+    return os.listdir(path) if os.path.isdir(path) else []
+
+
+def export_generator(gan, base, version=None):
+    """Exports `gan`'s generator (and no other variable) as `base/VERSION/`.
+
+    The SavedModel is written to a temporary folder beside the version and renamed into place,
+    so a crash mid-write never leaves a partial version that TF Serving would load.
+
+    Args:
+        gan: a `kgan.GAN`.
+        base: the model's base folder, e.g. `exported/pokemon`.
+        version: a positive integer; defaults to the next free one.
+
+    Returns:
+        The path of the new version folder.
+
+    Raises:
+        KganError: the version exists already (exports are never overwritten) or is not positive.
+    """
+    version = next_version(base) if version is None else version
+    if version < 1:
+        raise KganError(f"--version must be a positive integer (got {version})")
+    target = os.path.join(base, str(version))
+    if os.path.exists(target):
+        raise KganError(f"{target} exists already; exports are never overwritten "
+                        "(leave out --version to take the next free one)")
+    os.makedirs(base, exist_ok=True)
+    # TF Serving only loads folders named by an integer: the temporary one is invisible to it.
+    tmp = os.path.join(base, f".tmp-{version}-{os.getpid()}")
+    try:
+        _archive(gan.generator, gan.latent_dim).write_out(tmp, verbose=False)
+        os.rename(tmp, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def _archive(generator, latent_dim):
+    archive = keras.export.ExportArchive()
+    archive.track(generator)
+
+    def samples(z):
+        # The signature declares the width, but a server may pass any shape through: say why.
+        check = tf.debugging.Assert(
+            tf.equal(tf.shape(z)[1], latent_dim),
+            [f"z must have shape [batch, {latent_dim}], got", tf.shape(z)],
+        )
+        with tf.control_dependencies([check]):
+            z = tf.identity(z)
+        return {"samples": tf.cast(generator(z, training=False), tf.float32)}
+
+    archive.add_endpoint(
+        "serving_default", samples,
+        input_signature=[tf.TensorSpec([None, latent_dim], tf.float32, name="z")],
+    )
+    if len(generator.output_shape) == 4:
+
+        def sample(num_images, seed):
+            in_range = tf.logical_and(num_images >= 1, num_images <= MAX_IMAGES)
+            check = tf.debugging.Assert(
+                in_range, [f"num_images must be between 1 and {MAX_IMAGES}, got", num_images]
+            )
+            with tf.control_dependencies([check]):
+                z = tf.random.stateless_normal(
+                    tf.stack([num_images, latent_dim]), seed=tf.stack([seed, tf.constant(0, tf.int64)])
+                )
+            pixels = to_uint8(generator(z, training=False))  # [n, H, W, C]
+            png = tf.map_fn(tf.io.encode_png, pixels, fn_output_signature=tf.string)  # [n]
+            return {"images_uint8": pixels, "png_bytes": png}
+
+        archive.add_endpoint(
+            "sample", sample,
+            input_signature=[
+                tf.TensorSpec([], tf.int32, name="num_images"),
+                tf.TensorSpec([], tf.int64, name="seed"),
+            ],
+        )
+    return archive
+
+
+def is_export(path):
+    """True for a SavedModel folder or a base folder holding integer versions of one."""
+    return os.path.isfile(os.path.join(path, "saved_model.pb")) or any(
+        name.isdigit() and os.path.isfile(os.path.join(path, name, "saved_model.pb"))
+        for name in _listdir(path)
+    )
+
+
+class ExportedGenerator:
+    """An exported generator loaded back, with `GAN.generate`'s interface.
+
+    Args:
+        path: a SavedModel folder, or a base folder (its newest version is used).
+    """
+
+    def __init__(self, path):
+        if not os.path.isfile(os.path.join(path, "saved_model.pb")):
+            path = os.path.join(path, str(next_version(path) - 1))
+        self.path = path
+        self._serve = tf.saved_model.load(path).signatures["serving_default"]
+        self.latent_dim = self._serve.structured_input_signature[1]["z"].shape[-1]
+
+    def generate(self, n, seed=None, batch_size=256):
+        """Runs `serving_default` on `latent_batch(n, latent_dim, seed)`: the same latent
+        vectors `GAN.generate(n, seed)` uses, so both give the same samples."""
+        z = latent_batch(n, self.latent_dim, seed)
+        parts = [self._serve(z=tf.constant(z[i : i + batch_size]))["samples"].numpy()
+                 for i in range(0, n, batch_size)]
+        return np.concatenate(parts)

@@ -1,0 +1,84 @@
+"""A small REST client for a generator served by TensorFlow Serving (exported by `kgan export`).
+
+It asks the `sample` signature for images and writes each one as a PNG file, or sends latent
+vectors to `serving_default` and saves the raw samples as `.npy`. Standard library only.
+
+Usage:
+    python scripts/serving_client.py --model pokemon -n 16 --seed 7 --out-dir samples/
+    python scripts/serving_client.py --model gaussian --latent-dim 2 -n 100 --out points.npy
+"""
+
+import argparse
+import base64
+import json
+import os
+import urllib.error
+import urllib.request
+
+import numpy as np
+
+
+def sample_request(num_images, seed):
+    """The `sample` signature's request body. Its inputs are scalars, so it needs TF Serving's
+    columnar form (`inputs`); the row form (`instances`) would batch them."""
+    return {"signature_name": "sample", "inputs": {"num_images": int(num_images), "seed": int(seed)}}
+
+
+def latent_request(z):
+    """The `serving_default` request body in row form: one instance per latent vector."""
+    return {"signature_name": "serving_default",
+            "instances": [[float(v) for v in row] for row in np.asarray(z)]}
+
+
+def predict_url(server, model, version=None):
+    """`http://HOST:PORT/v1/models/MODEL[/versions/N]:predict`."""
+    path = f"/v1/models/{model}" + (f"/versions/{version}" if version else "")
+    return f"{server.rstrip('/')}{path}:predict"
+
+
+def post(url, body, timeout=60):
+    """POSTs a JSON body; returns the decoded JSON response or raises with the server's error."""
+    request = urllib.request.Request(url, data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        detail = json.loads(error.read() or b"{}").get("error", error.reason)
+        raise RuntimeError(f"{url}: HTTP {error.code}: {detail}") from None
+
+
+def png_files(response):
+    """The PNG files of a `sample` response: TF Serving base64-encodes `png_bytes` values as
+    `{"b64": ...}` because the output's name ends in `_bytes`."""
+    return [base64.b64decode(item["b64"]) for item in response["outputs"]["png_bytes"]]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--server", default="http://localhost:8501", help="TF Serving's REST address")
+    parser.add_argument("--model", required=True, help="the model name TF Serving serves")
+    parser.add_argument("--version", type=int, help="a model version (default: the newest)")
+    parser.add_argument("-n", type=int, default=16, help="how many samples")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out-dir", default="samples", help="where PNG files go (images)")
+    parser.add_argument("--latent-dim", type=int,
+                        help="send latent vectors of this size to serving_default instead")
+    parser.add_argument("--out", default="samples.npy", help="the .npy file for --latent-dim")
+    args = parser.parse_args()
+    url = predict_url(args.server, args.model, args.version)
+    if args.latent_dim:
+        z = np.random.default_rng(args.seed).standard_normal((args.n, args.latent_dim))
+        samples = np.asarray(post(url, latent_request(z))["predictions"], np.float32)
+        np.save(args.out, samples)
+        print(f"wrote {len(samples)} samples to {args.out}")
+        return
+    os.makedirs(args.out_dir, exist_ok=True)
+    for i, png in enumerate(png_files(post(url, sample_request(args.n, args.seed)))):
+        with open(os.path.join(args.out_dir, f"sample-{i:04d}.png"), "wb") as f:
+            f.write(png)
+    print(f"wrote {args.n} PNG files to {args.out_dir}")
+
+
+if __name__ == "__main__":
+    main()
