@@ -8,14 +8,14 @@ from kgan.backend import require_tensorflow_backend
 require_tensorflow_backend()
 
 # The backend is set: Keras may be imported now.
-from kgan import losses  # noqa: E402
-from kgan.callbacks import Checkpoint, LossPlot, Progress, SampleGrid, StopOnNaN  # noqa: E402
-from kgan.data import load_dataset  # noqa: E402
-from kgan.errors import KganError  # noqa: E402
-from kgan.export import export_generator  # noqa: E402
-from kgan.gan import GAN, latent_batch  # noqa: E402
-from kgan.presets import PRESETS, Preset, get_preset  # noqa: E402
-from kgan.train import fit, resume  # noqa: E402
+from kgan import losses
+from kgan.callbacks import Checkpoint, LossPlot, Progress, SampleGrid, StopOnNaN
+from kgan.data import load_dataset
+from kgan.errors import KganError
+from kgan.export import export_generator
+from kgan.gan import GAN, latent_batch
+from kgan.presets import PRESETS, Preset, get_preset
+from kgan.train import fit, resume
 
 __version__ = "0.1.0"
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "Progress",
     "SampleGrid",
     "StopOnNaN",
+    "__version__",
     "export_generator",
     "fit",
     "get_preset",
@@ -35,5 +36,4 @@ __all__ = [
     "load_dataset",
     "losses",
     "resume",
-    "__version__",
 ]

@@ -34,7 +34,7 @@ def load_gan(source):
         raise KganError(f"{path} does not exist")
     try:
         return keras.saving.load_model(path)
-    except Exception as error:  # Keras raises many types for a broken file; all mean the same.
+    except Exception as error:  # noqa: BLE001 -- Keras raises many types for a broken file
         raise KganError(f"cannot load {path}: {error}") from None
 
 

@@ -4,12 +4,12 @@ import os
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import keras
+import numpy as np
+import pytest
 
-import kgan  # noqa: E402
-from kgan.nets.gaussian import gaussian_networks  # noqa: E402
+import kgan
+from kgan.nets.gaussian import gaussian_networks
 
 
 def make_gaussian_gan(seed=0, lr=0.01):

@@ -161,10 +161,13 @@ def test_versions_are_never_overwritten(tmp_path):
     gan = _trained_points_gan()
     base = str(tmp_path / "model")
     first = export_generator(gan, base)
-    before = open(os.path.join(first, "saved_model.pb"), "rb").read()
+    saved_model = os.path.join(first, "saved_model.pb")
+    with open(saved_model, "rb") as f:
+        before = f.read()
     with pytest.raises(KganError, match="exists already; exports are never overwritten"):
         export_generator(gan, base, version=1)
-    assert open(os.path.join(first, "saved_model.pb"), "rb").read() == before
+    with open(saved_model, "rb") as f:
+        assert f.read() == before
     assert export_generator(gan, base) == os.path.join(base, "2")
     assert export_generator(gan, base, version=10) == os.path.join(base, "10")
     assert export_generator(gan, base) == os.path.join(base, "11")

@@ -13,7 +13,7 @@ from kgan import data
 from kgan.errors import KganError
 
 # 1,000 points at batch 100: 10 steps an epoch, a fraction of a second.
-FAST = dict(dataset="gaussian", batch_size=100, save_every=1, verbose=False)
+FAST = {"dataset": "gaussian", "batch_size": 100, "save_every": 1, "verbose": False}
 
 
 def test_fit_writes_the_run_directory(tmp_path):
@@ -63,8 +63,8 @@ def resumable(request, tmp_path):
     if request.param == "gaussian":
         return FAST
     write_image_folder(tmp_path / "images", count=16)
-    return dict(dataset=f"folder:{tmp_path / 'images'}", preset="mnist", batch_size=8,
-                save_every=1, verbose=False)
+    return {"dataset": f"folder:{tmp_path / 'images'}", "preset": "mnist", "batch_size": 8,
+            "save_every": 1, "verbose": False}
 
 
 def test_resume_continues_exactly(tmp_path, monkeypatch, resumable):
@@ -111,7 +111,7 @@ def test_resume_needs_a_run_with_a_checkpoint(tmp_path):
 
 def test_bad_overrides_are_user_errors(tmp_path):
     with pytest.raises(KganError, match="epochs must be at least 1"):
-        kgan.fit(run_dir=str(tmp_path / "a"), epochs=0, **{**FAST})
+        kgan.fit(run_dir=str(tmp_path / "a"), epochs=0, **FAST)
     with pytest.raises(KganError, match="lr_d must be positive"):
         kgan.fit(run_dir=str(tmp_path / "b"), lr_d=-1.0, **FAST)
     with pytest.raises(KganError, match="larger than the data set"):

@@ -78,7 +78,7 @@ class Pokemon(tfds.core.GeneratorBasedBuilder):
 def _manual_dir(dl_manager):
     try:
         manual = epath.Path(dl_manager.manual_dir)
-    except Exception:  # TFDS raises when the manual directory is unset, missing or empty.
+    except Exception:  # noqa: BLE001 -- TFDS raises when the manual directory is unset, missing or empty.
         return None
     return manual if manual.is_dir() else None
 

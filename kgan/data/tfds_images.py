@@ -39,7 +39,7 @@ def load_tfds_images(name, sample_shape, data_dir=None):
     """
     try:
         dataset = tfds.load(name, split="train", data_dir=data_dir)
-    except Exception as error:  # TFDS raises many types for a failed download.
+    except Exception as error:  # noqa: BLE001 -- TFDS raises many types for a failed download
         where = data_dir or "~/tensorflow_datasets"
         raise KganError(
             f"cannot load {name}: not prepared in {where} and the download failed "
@@ -66,7 +66,7 @@ def load_pokemon(sample_shape, data_dir=None):
         builder.download_and_prepare(
             download_config=tfds.download.DownloadConfig(manual_dir=data_dir)
         )
-    except Exception as error:  # the download or the archive failed; the reason is in the line
+    except Exception as error:  # noqa: BLE001 -- any failed download or archive; named below
         tried = f"{data_dir} (no pokemon.zip or pokemon/) and " if data_dir else ""
         raise KganError(
             f"cannot get the Pokemon sprites: tried {tried}downloading {Pokemon.URL} "
