@@ -2,6 +2,7 @@
 
 import csv
 import glob
+import json
 import math
 import os
 import re
@@ -13,6 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from kgan import plots
+from kgan.evaluate import METRICS_FILE, append_record, compute_metrics
 from kgan.files import atomic_path, save_model
 from kgan.gan import latent_batch
 
@@ -150,7 +152,6 @@ class Checkpoint(keras.callbacks.Callback):
             return
         if not _all_finite((logs or {}).values()) or not _all_finite(self.model.get_weights()):
             return
-        os.makedirs(self.directory, exist_ok=True)
         save_model(self.model, os.path.join(self.directory, f"epoch-{epoch + 1:04d}.keras"))
         for old in list_checkpoints(self.directory)[: -self.keep]:
             os.remove(old[0])
@@ -223,3 +224,71 @@ class Progress(keras.callbacks.Callback):
         metrics = "  ".join(f"{k} {float(v):.4f}" for k, v in (logs or {}).items())
         print(f"{head}  {metrics}  {rate:,.0f} examples/s  {elapsed:.1f}s", end=end,
               file=self.stream, flush=True)
+
+
+def diversity(samples, pairs=2048, seed=0):
+    """The mean distance between random pairs of (flattened) samples: it falls towards 0 when
+    a generator collapses onto a few modes."""
+    flat = np.asarray(samples, np.float32).reshape(len(samples), -1)
+    rng = np.random.default_rng(seed)
+    i, j = rng.integers(0, len(flat), pairs), rng.integers(0, len(flat), pairs)
+    keep = i != j
+    return float(np.linalg.norm(flat[i[keep]] - flat[j[keep]], axis=1).mean())
+
+
+class Evaluation(keras.callbacks.Callback):
+    """Scores the generator during training, keeps the best checkpoint, and warns of collapse.
+
+    Every `every` epochs it generates `len(real)` samples from a fixed latent batch, computes
+    `metric` against `real`, appends the result to `RUN/metrics.jsonl`, saves the GAN as
+    `RUN/checkpoints/best.keras` when the metric improves (GAN quality often peaks before the
+    last epoch), and prints a warning when the samples' diversity falls below
+    `collapse_ratio` times the real data's.
+
+    Args:
+        run_dir: the run directory.
+        real: real samples in the generator's range, e.g. from `kgan.evaluate.real_samples`.
+        metric: one of `kgan.evaluate.OFFLINE_METRICS` (lower is better, no download).
+        every: evaluate every this many epochs (and after the last).
+        seed: seeds the latent batch.
+        collapse_ratio: the diversity ratio below which to warn.
+    """
+
+    def __init__(self, run_dir, real, metric="swd", every=1, seed=0, collapse_ratio=0.5):
+        super().__init__()
+        self.run_dir = run_dir
+        self.real = real
+        self.metric = metric
+        self.every = every
+        self.seed = seed
+        self.collapse_ratio = collapse_ratio
+        self.real_diversity = diversity(real, seed=seed)
+        self.best = None
+
+    def on_train_begin(self, logs=None):
+        # A resumed run keeps the best score it had: best.keras must not regress.
+        path = os.path.join(self.run_dir, METRICS_FILE)
+        if os.path.exists(path):
+            with open(path) as f:
+                scores = [record[self.metric] for record in map(json.loads, f)
+                          if self.metric in record and "epoch" in record]
+            self.best = min(scores, default=None)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not _due(epoch, self.every, self.params):
+            return
+        fake = self.model.generate(len(self.real), seed=self.seed)
+        ratio = diversity(fake, seed=self.seed) / self.real_diversity
+        results = compute_metrics(self.real, fake, [self.metric])
+        record = {"epoch": epoch + 1, "step": self.model.step, "reference": "train",
+                  "num_real": len(self.real), "num_fake": len(fake), "diversity_ratio": ratio,
+                  **results}
+        append_record(os.path.join(self.run_dir, METRICS_FILE), record)
+        value = results[self.metric]
+        if (self.best is None or value < self.best) and _all_finite(self.model.get_weights()):
+            self.best = value
+            save_model(self.model, os.path.join(self.run_dir, "checkpoints", "best.keras"))
+        if ratio < self.collapse_ratio:
+            print(f"warning: possible mode collapse at epoch {epoch + 1}: the samples' diversity "
+                  f"is {ratio:.2f} of the data's (threshold {self.collapse_ratio})",
+                  file=sys.stderr, flush=True)

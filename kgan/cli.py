@@ -1,10 +1,12 @@
 """The `kgan` command line. Thin: it parses options and calls the library."""
 
 import functools
+import os
 import sys
 
 import click
 
+from kgan import evaluate as kevaluate
 from kgan import export as kexport
 from kgan import sampling, train
 from kgan.errors import KganError
@@ -63,10 +65,13 @@ _POSITIVE = click.IntRange(min=1)
 @click.option("--data-dir", type=click.Path(), help="Where the data set lives (manual downloads).")
 @click.option("--resume", "resume_dir", type=click.Path(file_okay=False), help="Continue the run in this directory; --epochs may raise its total, other options come from its config.json.")
 @click.option("--tensorboard", is_flag=True, help="Also log losses and sample grids to RUN/tensorboard/.")
+@click.option("--eval-every", type=click.IntRange(min=0), default=0, show_default=True, help="Score the generator every N epochs (0: never), keep checkpoints/best.keras, warn of mode collapse.")
+@click.option("--eval-metric", default="swd", show_default=True, help="The metric of --eval-every (offline, lower is better).")
+@click.option("--eval-samples", type=click.IntRange(min=2), default=1024, show_default=True, help="Real and generated samples per evaluation.")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 @_user_errors
 def fit(dataset, preset, epochs, batch_size, lr_d, lr_g, latent_dim, save_every, seed, run_dir,
-        data_dir, resume_dir, tensorboard, quiet):
+        data_dir, resume_dir, tensorboard, eval_every, eval_metric, eval_samples, quiet):
     """Train a GAN and write a run directory (config, checkpoints, samples, losses)."""
     if resume_dir:
         fixed = {"--dataset": dataset, "--preset": preset, "--batch-size": batch_size,
@@ -79,7 +84,8 @@ def fit(dataset, preset, epochs, batch_size, lr_d, lr_g, latent_dim, save_every,
         train.resume(resume_dir, epochs=epochs, verbose=not quiet)
         return
     train.fit(dataset=dataset or "gaussian", preset=preset, run_dir=run_dir, seed=seed,
-              data_dir=data_dir, tensorboard=tensorboard, verbose=not quiet, epochs=epochs, batch_size=batch_size,
+              data_dir=data_dir, tensorboard=tensorboard, eval_every=eval_every,
+              eval_metric=eval_metric, eval_samples=eval_samples, verbose=not quiet, epochs=epochs, batch_size=batch_size,
               lr_d=lr_d, lr_g=lr_g, latent_dim=latent_dim, save_every=save_every)
 
 
@@ -106,3 +112,30 @@ def export(source, out, version):
     """Export the generator of a run directory or .keras file for TensorFlow Serving."""
     target = kexport.export_generator(sampling.load_gan(source), out, version=version)
     click.echo(f"exported the generator to {target}")
+
+
+@main.command()
+@click.argument("source", type=click.Path(exists=True))
+@click.option("--dataset", help="The reference data set.  [default: the run's own, for a run directory]")
+@click.option("--metrics", "names", default="swd", show_default=True, help="Comma-separated: fid, kid, pr (InceptionV3 features), swd, moments (2D).")
+@click.option("-n", "num_samples", type=click.IntRange(min=2), default=10_000, show_default=True, help="Real samples to compare with (as many are generated).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seeds the real subset and the latent batch.")
+@click.option("--data-dir", type=click.Path(), help="Where the data set lives (manual downloads).")
+@click.option("--inception-weights", type=click.Path(dir_okay=False), help="InceptionV3 'notop' ImageNet weights (.h5) for fid, kid and pr.  [default: the Keras cache]")
+@_user_errors
+def evaluate(source, dataset, names, num_samples, seed, data_dir, inception_weights):
+    """Score a generator (run directory, .keras file or export) against real data.
+
+    Results are printed; for a run directory they are also appended to RUN/metrics.jsonl.
+    """
+    names = kevaluate.parse_metrics(names)
+    run_dir = source if os.path.isfile(os.path.join(source, train.CONFIG_FILE)) else None
+    if dataset is None:
+        if run_dir is None:
+            raise KganError("--dataset is needed unless SOURCE is a run directory")
+        config = train.read_config(run_dir)
+        dataset, data_dir = config["dataset"], data_dir or config["data_dir"]
+    record = kevaluate.evaluate(sampling.load_generator(source), dataset, names, num_samples,
+                                seed, data_dir, inception_weights, record_dir=run_dir)
+    for key, value in record.items():
+        click.echo(f"{key:>12}  {value:.6g}" if isinstance(value, float) else f"{key:>12}  {value}")

@@ -131,6 +131,7 @@ class ExportedGenerator:
         self.path = path
         self._serve = tf.saved_model.load(path).signatures["serving_default"]
         self.latent_dim = self._serve.structured_input_signature[1]["z"].shape[-1]
+        self.sample_shape = tuple(self._serve.structured_outputs["samples"].shape[1:])
 
     def generate(self, n, seed=None, batch_size=256):
         """Runs `serving_default` on `latent_batch(n, latent_dim, seed)`: the same latent

@@ -22,6 +22,7 @@ def atomic_path(path):
 
 
 def save_model(model, path):
-    """Saves a Keras model to a `.keras` file atomically."""
+    """Saves a Keras model to a `.keras` file atomically, creating its folder if needed."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with atomic_path(path) as tmp:
         model.save(tmp)

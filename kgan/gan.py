@@ -157,6 +157,16 @@ class GAN(keras.Model):
         self.fake_accuracy_tracker.update_state(fake_accuracy)
         return {metric.name: metric.result() for metric in self.metrics}
 
+    @property
+    def sample_shape(self):
+        """One generated sample's shape, e.g. `(64, 64, 3)` or `(2,)`."""
+        return tuple(self.generator.output_shape[1:])
+
+    @property
+    def step(self):
+        """Training steps taken so far (generator updates)."""
+        return int(self.g_optimizer.iterations) if self.compiled else 0
+
     def generate(self, n, seed=None, batch_size=256):
         """Generates `n` samples from latent vectors drawn with `latent_batch(n, ..., seed)`.
 

@@ -16,6 +16,7 @@ import numpy as np
 from kgan import callbacks as kcallbacks
 from kgan import data
 from kgan.errors import KganError
+from kgan.evaluate import OFFLINE_METRICS, real_samples
 from kgan.files import atomic_path, save_model
 from kgan.metrics import moment_errors
 from kgan.presets import Preset, get_preset
@@ -28,7 +29,7 @@ SUMMARY_SAMPLES = 100_000
 
 
 def fit(dataset="gaussian", preset=None, run_dir=None, seed=0, data_dir=None, tensorboard=False,
-        verbose=True, **overrides):
+        eval_every=0, eval_metric="swd", eval_samples=1024, verbose=True, **overrides):
     """Trains a new run and writes its run directory.
 
     Args:
@@ -38,6 +39,10 @@ def fit(dataset="gaussian", preset=None, run_dir=None, seed=0, data_dir=None, te
         seed: seeds the weights, the noise and the data order.
         data_dir: where the data set lives, for data that cannot be downloaded.
         tensorboard: also write losses, accuracies and sample grids to `RUN/tensorboard/`.
+        eval_every: score the generator every this many epochs (0: never) with `eval_metric`
+            on `eval_samples` samples, keeping `checkpoints/best.keras` (see `Evaluation`).
+        eval_metric: an offline metric where lower is better: `swd`.
+        eval_samples: how many real and generated samples each evaluation compares.
         verbose: print progress and the final summary.
         **overrides: preset fields to change (`epochs`, `batch_size`, `lr_d`, `lr_g`,
             `latent_dim`, `save_every`); `None` keeps the preset's value.
@@ -50,6 +55,11 @@ def fit(dataset="gaussian", preset=None, run_dir=None, seed=0, data_dir=None, te
     """
     preset = get_preset(preset or data.default_preset(dataset)).with_overrides(**overrides)
     _check_preset(preset)
+    if eval_every < 0 or eval_samples < 2:
+        raise KganError("--eval-every must be 0 or more and --eval-samples at least 2")
+    if eval_metric not in OFFLINE_METRICS:
+        raise KganError(f"--eval-metric must be one of {', '.join(OFFLINE_METRICS)} "
+                        f"(got {eval_metric!r})")
     if tensorboard and importlib.util.find_spec("tensorboard") is None:
         raise KganError("--tensorboard needs the tensorboard package: pip install 'kgan[tensorboard]'")
     run_dir = run_dir or _default_run_dir(dataset)
@@ -59,6 +69,7 @@ def fit(dataset="gaussian", preset=None, run_dir=None, seed=0, data_dir=None, te
         "data_dir": data_dir,
         "seed": seed,
         "tensorboard": tensorboard,
+        "evaluation": {"every": eval_every, "metric": eval_metric, "samples": eval_samples},
         "preset": preset.get_config(),
     }
     _write_config(run_dir, config)
@@ -139,6 +150,11 @@ def _train(run_dir, config, gan=None, initial_epoch=0, verbose=True):
     ]
     if tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(os.path.join(run_dir, "tensorboard")))
+    evaluation = config.get("evaluation") or {"every": 0}
+    if evaluation["every"]:
+        real = real_samples(examples, evaluation["samples"], seed)
+        callbacks.append(kcallbacks.Evaluation(run_dir, real, evaluation["metric"],
+                                               evaluation["every"], seed))
     gan.fit(
         dataset,
         epochs=preset.epochs,

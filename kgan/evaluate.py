@@ -1,0 +1,103 @@
+"""`kgan evaluate`: metrics of a trained generator against real data, appended to metrics.jsonl."""
+
+import json
+import os
+
+import keras
+import numpy as np
+
+from kgan import data
+from kgan.data.pipeline import to_model_range
+from kgan.errors import KganError
+from kgan.metrics import METRICS
+from kgan.metrics.inception import inception_features, inception_network
+
+METRICS_FILE = "metrics.jsonl"
+# Metrics that need no download and where lower is better: usable during training.
+OFFLINE_METRICS = ("swd",)
+
+
+def parse_metrics(names):
+    """Splits `fid,kid,swd` into names, checking each against the registry."""
+    parsed = [name.strip() for name in names.split(",") if name.strip()]
+    unknown = [name for name in parsed if name not in METRICS]
+    if unknown or not parsed:
+        raise KganError(f"unknown metric {', '.join(unknown) or repr(names)}; choose from: "
+                        f"{', '.join(METRICS)}")
+    return parsed
+
+
+def compute_metrics(real, fake, names, inception_weights=None, random_inception=False,
+                    verbose=False):
+    """Computes the named metrics of generated samples against real ones.
+
+    Args:
+        real: real samples in the generator's range (images in [-1, 1], or points).
+        fake: generated samples, the same shape.
+        names: metric names from `kgan.metrics.METRICS`.
+        inception_weights: the InceptionV3 weights file for feature metrics (default: cache).
+        random_inception: use random Inception weights (tests only).
+        verbose: show a progress bar while extracting features.
+
+    Returns:
+        A dict of results.
+    """
+    results = {}
+    features = None
+    if any(METRICS[name][1] for name in names):
+        if np.ndim(real) != 4:
+            raise KganError("fid, kid and pr compare images; use swd or moments for points")
+        network = inception_network(inception_weights, random_weights=random_inception)
+        bar = keras.utils.Progbar(len(real) + len(fake), verbose=int(verbose), unit_name="image")
+        features = [inception_features(x, network, progress=bar) for x in (real, fake)]
+    for name in names:
+        function, wants_features = METRICS[name]
+        results.update(function(*features) if wants_features else function(real, fake))
+    return results
+
+
+def real_samples(examples, num_samples, seed=0):
+    """Up to `num_samples` of `examples`, drawn without replacement, in the generator's range."""
+    pick = np.random.default_rng(seed).permutation(len(examples))[:num_samples]
+    return keras.ops.convert_to_numpy(to_model_range(examples[np.sort(pick)]))
+
+
+def append_record(path, record):
+    """Appends one JSON line to `path`."""
+    with open(path, "a") as f:
+        f.write(json.dumps(record) + "\n")
+
+
+def evaluate(generator, dataset, names, num_samples=10_000, seed=0, data_dir=None,
+             inception_weights=None, record_dir=None, verbose=True, random_inception=False):
+    """Evaluates a generator (a `kgan.GAN` or an exported one) against a data set.
+
+    Args:
+        generator: anything with `generate(n, seed)` and `sample_shape`.
+        dataset: the reference data set's name (its training split).
+        names: metric names.
+        num_samples: real samples to compare with (as many are generated).
+        seed: seeds both the real subset and the latent batch.
+        data_dir: where the data set lives.
+        inception_weights: the InceptionV3 weights file for fid, kid and pr.
+        record_dir: a run directory whose `metrics.jsonl` gets the result.
+        verbose: show progress.
+        random_inception: random Inception weights (tests only).
+
+    Returns:
+        The record: the results with the step, the sample counts and the reference split.
+    """
+    examples = data.load_examples(dataset, generator.sample_shape, data_dir)
+    real = real_samples(examples, num_samples, seed)
+    fake = generator.generate(len(real), seed=seed)
+    record = {
+        "step": getattr(generator, "step", None),
+        "dataset": dataset,
+        "reference": "train",
+        "num_real": len(real),
+        "num_fake": len(fake),
+        **compute_metrics(real, fake, names, inception_weights, random_inception, verbose),
+    }
+    if record_dir:
+        append_record(os.path.join(record_dir, METRICS_FILE), record)
+    return record

@@ -1,0 +1,146 @@
+import itertools
+import json
+import os
+
+import numpy as np
+import pytest
+from conftest import make_gaussian_gan
+from scipy.linalg import sqrtm
+
+import kgan
+from kgan.callbacks import Evaluation, diversity
+from kgan.errors import KganError
+from kgan.evaluate import compute_metrics, evaluate, parse_metrics
+from kgan.metrics import (
+    frechet_distance,
+    image_swd,
+    kernel_distance,
+    precision_recall,
+    sliced_wasserstein,
+)
+from kgan.metrics.inception import inception_network
+
+
+def gaussian_features(n, dim, seed, shift=0.0, scale=1.0):
+    """Draws from one fixed correlated Gaussian (per `dim`), moved and scaled."""
+    mixing = np.random.default_rng(dim).standard_normal((dim, dim)) / np.sqrt(dim)
+    return (np.random.default_rng(seed).standard_normal((n, dim)) @ mixing) * scale + shift
+
+
+def test_fid_of_a_set_against_itself_is_zero():
+    x = gaussian_features(500, 16, 0)
+    assert abs(frechet_distance(x, x)) < 1e-8
+
+
+def test_fid_matches_the_closed_form():
+    a = gaussian_features(2000, 8, 1)
+    b = gaussian_features(2000, 8, 2, shift=0.5, scale=1.5)
+    mu1, mu2 = a.mean(0), b.mean(0)
+    s1, s2 = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    expected = ((mu1 - mu2) ** 2).sum() + np.trace(s1 + s2 - 2 * sqrtm(s1 @ s2).real)
+    assert frechet_distance(a, b) == pytest.approx(expected, rel=1e-6)
+
+
+def test_kid_is_unbiased_on_one_distribution():
+    # Many independent pairs of draws from one distribution: the estimates centre on 0.
+    estimates = [kernel_distance(gaussian_features(200, 8, s, shift=1.0),
+                                 gaussian_features(200, 8, 1000 + s, shift=1.0),
+                                 subsets=5, subset_size=100, seed=s)[0] for s in range(40)]
+    spread = np.std(estimates) / np.sqrt(len(estimates))
+    assert abs(np.mean(estimates)) < 3 * spread
+    shifted = kernel_distance(gaussian_features(200, 8, 0), gaussian_features(200, 8, 1, shift=1),
+                              subsets=5, subset_size=100)[0]
+    assert shifted > 10 * spread
+
+
+def test_swd_is_zero_for_identical_sets_and_grows_with_noise():
+    rng = np.random.default_rng(0)
+    images = np.tanh(rng.standard_normal((64, 32, 32, 3))).astype(np.float32)
+    assert image_swd(images, images, patches_per_image=16)["swd"] == pytest.approx(0.0, abs=1e-9)
+    distances = [
+        image_swd(images, np.clip(images + sigma * rng.standard_normal(images.shape), -1, 1)
+                  .astype(np.float32), patches_per_image=16)["swd"]
+        for sigma in (0.05, 0.2, 0.5, 1.0)
+    ]
+    assert all(a < b for a, b in itertools.pairwise(distances)), distances
+
+
+def test_swd_on_points():
+    points = kgan.data.gaussian_points(500)
+    assert sliced_wasserstein(points, points) == 0.0
+    assert sliced_wasserstein(points, points + 1.0) == pytest.approx(
+        np.mean(np.abs(np.random.default_rng(0).standard_normal((2, 2048)).sum(0))), rel=0.5)
+
+
+def test_precision_recall():
+    x = gaussian_features(300, 4, 0)
+    assert precision_recall(x, x) == (1.0, 1.0)
+    assert precision_recall(x, x + 100.0) == (0.0, 0.0)
+
+
+def test_diversity_detects_collapse():
+    x = gaussian_features(300, 4, 0)
+    collapsed = np.repeat(x[:1], 300, axis=0) + 0.01 * gaussian_features(300, 4, 1)
+    assert diversity(collapsed) < 0.05 * diversity(x)
+
+
+def test_inception_features_with_random_weights():
+    images = np.random.default_rng(0).uniform(-1, 1, (6, 28, 28, 1)).astype(np.float32)
+    results = compute_metrics(images[:3], images[3:], ["fid", "kid", "pr"], random_inception=True)
+    assert {"fid", "kid", "kid_std", "precision", "recall"} <= set(results)
+    assert all(np.isfinite(v) for v in results.values())
+
+
+def test_missing_inception_weights_give_one_clear_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    with pytest.raises(KganError) as error:
+        inception_network()
+    message = str(error.value)
+    assert "\n" not in message and "--inception-weights PATH" in message and str(tmp_path) in message
+
+
+def test_unknown_metric():
+    assert parse_metrics("fid, swd") == ["fid", "swd"]
+    with pytest.raises(KganError, match="unknown metric lpips"):
+        parse_metrics("fid,lpips")
+
+
+def test_evaluate_appends_a_record(tmp_path):
+    run = str(tmp_path / "run")
+    gan = kgan.fit(dataset="gaussian", run_dir=run, epochs=1, batch_size=100, verbose=False)
+    record = evaluate(gan, "gaussian", ["swd", "moments"], num_samples=500, record_dir=run,
+                      verbose=False)
+    assert record["num_real"] == record["num_fake"] == 500 and record["step"] == 10
+    with open(os.path.join(run, "metrics.jsonl")) as f:
+        saved = [json.loads(line) for line in f]
+    assert saved == [record]
+    assert {"swd", "mean_error", "cov_error", "reference"} <= set(record)
+
+
+def test_feature_metrics_refuse_points():
+    points = kgan.data.gaussian_points(10)
+    with pytest.raises(KganError, match="fid, kid and pr compare images"):
+        compute_metrics(points, points, ["fid"])
+
+
+def test_fit_with_evaluation_keeps_the_best_checkpoint(tmp_path):
+    run = tmp_path / "run"
+    kgan.fit(dataset="gaussian", run_dir=str(run), epochs=3, batch_size=100, eval_every=1,
+             eval_samples=200, verbose=False)
+    with open(run / "metrics.jsonl") as f:
+        records = [json.loads(line) for line in f]
+    assert [r["epoch"] for r in records] == [1, 2, 3]
+    assert all(0 < r["diversity_ratio"] for r in records)
+    assert (run / "checkpoints" / "best.keras").is_file()
+
+
+def test_evaluation_callback_warns_of_collapse(tmp_path, capsys):
+    gan = make_gaussian_gan()
+    kernel, bias = gan.generator.get_weights()
+    gan.generator.set_weights([np.zeros_like(kernel), bias])  # every z -> one point
+    callback = Evaluation(str(tmp_path), kgan.data.gaussian_points(100), every=1)
+    callback.set_model(gan)
+    callback.params = {"epochs": 1}
+    callback.on_epoch_end(0)
+    assert "possible mode collapse at epoch 1" in capsys.readouterr().err
+    assert (tmp_path / "checkpoints" / "best.keras").is_file()
