@@ -9,6 +9,7 @@ import click
 from kgan import evaluate as kevaluate
 from kgan import export as kexport
 from kgan import sampling, train
+from kgan.distribute import STRATEGIES
 from kgan.errors import KganError
 
 
@@ -68,24 +69,30 @@ _POSITIVE = click.IntRange(min=1)
 @click.option("--eval-every", type=click.IntRange(min=0), default=0, show_default=True, help="Score the generator every N epochs (0: never), keep checkpoints/best.keras, warn of mode collapse.")
 @click.option("--eval-metric", default="swd", show_default=True, help="The metric of --eval-every (offline, lower is better).")
 @click.option("--eval-samples", type=click.IntRange(min=2), default=1024, show_default=True, help="Real and generated samples per evaluation.")
+@click.option("--strategy", type=click.Choice(STRATEGIES), default="auto", show_default=True, help="auto: MirroredStrategy on several GPUs, else the default; multiworker reads TF_CONFIG.")
+@click.option("--replicas", type=_POSITIVE, help="Split a GPU-less CPU into N replicas (try --strategy mirrored on a laptop).")
+@click.option("--sync-batchnorm", is_flag=True, default=None, help="BatchNorm statistics over the global batch across replicas.")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 @_user_errors
 def fit(dataset, preset, epochs, batch_size, lr_d, lr_g, latent_dim, save_every, seed, run_dir,
-        data_dir, resume_dir, tensorboard, eval_every, eval_metric, eval_samples, quiet):
+        data_dir, resume_dir, tensorboard, eval_every, eval_metric, eval_samples, strategy,
+        replicas, sync_batchnorm, quiet):
     """Train a GAN and write a run directory (config, checkpoints, samples, losses)."""
     if resume_dir:
         fixed = {"--dataset": dataset, "--preset": preset, "--batch-size": batch_size,
                  "--lr-d": lr_d, "--lr-g": lr_g, "--latent-dim": latent_dim,
                  "--save-every": save_every, "--run-dir": run_dir, "--data-dir": data_dir,
-                 "--tensorboard": tensorboard or None}
+                 "--tensorboard": tensorboard or None, "--sync-batchnorm": sync_batchnorm}
         given = [name for name, value in fixed.items() if value is not None]
         if given:
             raise KganError(f"--resume takes its options from the run's config.json; drop {', '.join(given)}")
-        train.resume(resume_dir, epochs=epochs, verbose=not quiet)
+        train.resume(resume_dir, epochs=epochs, strategy=strategy, replicas=replicas,
+                     verbose=not quiet)
         return
     train.fit(dataset=dataset or "gaussian", preset=preset, run_dir=run_dir, seed=seed,
               data_dir=data_dir, tensorboard=tensorboard, eval_every=eval_every,
-              eval_metric=eval_metric, eval_samples=eval_samples, verbose=not quiet, epochs=epochs, batch_size=batch_size,
+              eval_metric=eval_metric, eval_samples=eval_samples, strategy=strategy,
+              replicas=replicas, sync_batchnorm=sync_batchnorm, verbose=not quiet, epochs=epochs, batch_size=batch_size,
               lr_d=lr_d, lr_g=lr_g, latent_dim=latent_dim, save_every=save_every)
 
 

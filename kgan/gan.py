@@ -11,9 +11,10 @@ from keras import ops
 
 from kgan import losses
 
-# Each update draws its noise from a stateless generator keyed by (seed, stream, step): the noise
-# is a pure function of the optimizers' iteration counts, so a resumed run draws exactly the noise
-# the uninterrupted run would have drawn.
+# Each update draws its noise from a stateless generator keyed by (seed, stream, step, replica):
+# the noise is a pure function of the optimizers' iteration counts, so a resumed run draws exactly
+# the noise the uninterrupted run would have drawn, and every replica of a distributed run draws
+# its own.
 _DISCRIMINATOR_STREAM = 0
 _GENERATOR_STREAM = 1
 
@@ -109,41 +110,70 @@ class GAN(keras.Model):
             self.fake_accuracy_tracker,
         ]
 
-    def _noise(self, batch_size, stream, step):
+    def noise(self, batch_size, stream, step, replica=None):
+        """The training noise `[batch_size, latent_dim]` of one update.
+
+        Args:
+            batch_size: this replica's batch size.
+            stream: 0 for discriminator updates, 1 for generator updates.
+            step: that optimizer's iteration count.
+            replica: the replica id; defaults to the current replica's (0 without a strategy).
+        """
+        if replica is None:
+            replica = tf.distribute.get_replica_context().replica_id_in_sync_group
         seed = tf.stack([tf.constant(self.seed, tf.int64), 2 * tf.cast(step, tf.int64) + stream])
+        seed = tf.random.experimental.stateless_fold_in(seed, tf.cast(replica, tf.int64))
         return tf.random.stateless_normal((batch_size, self.latent_dim), seed=seed)
 
-    def discriminator_step(self, real):
+    @staticmethod
+    def _replica_share(loss):
+        # Each replica averages over its own share of the global batch, and the optimizer sums
+        # the replicas' gradients: dividing by their number makes N replicas take the same step
+        # as one device on the whole batch.
+        return loss / tf.distribute.get_strategy().num_replicas_in_sync
+
+    def discriminator_step(self, real, z=None):
         """One discriminator update on a real batch and as many detached fakes.
 
         Args:
             real: a batch of real samples, `[batch, ...]`.
+            z: the fakes' latent vectors; drawn with `noise()` when `None`.
 
         Returns:
             `(loss, real_accuracy, fake_accuracy)` before the update.
         """
-        batch_size = ops.shape(real)[0]
-        z = self._noise(batch_size, _DISCRIMINATOR_STREAM, self.d_optimizer.iterations)
+        if z is None:
+            z = self.noise(ops.shape(real)[0], _DISCRIMINATOR_STREAM, self.d_optimizer.iterations)
         # Outside the tape: the fakes are constants here, so no generator gradient is computed.
         fake = self.generator(z, training=True)
         with tf.GradientTape() as tape:
             real_logits = self.discriminator(real, training=True)  # [batch, 1]
             fake_logits = self.discriminator(fake, training=True)  # [batch, 1]
             loss = self.discriminator_loss(real_logits, fake_logits)
+            replica_loss = self._replica_share(loss)
         weights = self.discriminator.trainable_weights
-        self.d_optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
+        grads = tape.gradient(replica_loss, weights)
+        self.d_optimizer.apply_gradients(zip(grads, weights))
         real_accuracy = ops.mean(ops.cast(real_logits > 0, "float32"))
         fake_accuracy = ops.mean(ops.cast(fake_logits < 0, "float32"))
         return loss, real_accuracy, fake_accuracy
 
-    def generator_step(self, batch_size):
-        """One generator update on `batch_size` fresh latent vectors; returns the loss."""
-        z = self._noise(batch_size, _GENERATOR_STREAM, self.g_optimizer.iterations)
+    def generator_step(self, batch_size, z=None):
+        """One generator update on `batch_size` fresh latent vectors; returns the loss.
+
+        Args:
+            batch_size: this replica's batch size.
+            z: the latent vectors; drawn with `noise()` when `None`.
+        """
+        if z is None:
+            z = self.noise(batch_size, _GENERATOR_STREAM, self.g_optimizer.iterations)
         with tf.GradientTape() as tape:
             fake_logits = self.discriminator(self.generator(z, training=True), training=True)
             loss = self.generator_loss(fake_logits)
+            replica_loss = self._replica_share(loss)
         weights = self.generator.trainable_weights
-        self.g_optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
+        grads = tape.gradient(replica_loss, weights)
+        self.g_optimizer.apply_gradients(zip(grads, weights))
         return loss
 
     def train_step(self, data):
@@ -165,7 +195,7 @@ class GAN(keras.Model):
     @property
     def step(self):
         """Training steps taken so far (generator updates)."""
-        return int(self.g_optimizer.iterations) if self.compiled else 0
+        return int(self.g_optimizer.iterations.numpy()) if self.compiled else 0
 
     def generate(self, n, seed=None, batch_size=256):
         """Generates `n` samples from latent vectors drawn with `latent_batch(n, ..., seed)`.
@@ -174,7 +204,12 @@ class GAN(keras.Model):
             A NumPy array `[n, ...]`: the generator's raw output (images in [-1, 1]).
         """
         z = latent_batch(n, self.latent_dim, seed)
-        return self.generator.predict(z, batch_size=batch_size, verbose=0)
+        # Direct calls, not predict(): under a multi-worker strategy predict() would wait for
+        # the other workers.
+        return np.concatenate([
+            ops.convert_to_numpy(self.generator(z[i : i + batch_size], training=False))
+            for i in range(0, n, batch_size)
+        ])
 
     def get_config(self):
         """Returns the networks' configs, the latent size and the noise seed."""

@@ -34,6 +34,8 @@ class Preset:
         loss: a name from `kgan.losses.LOSSES`.
         save_every: write samples, the loss plot and a checkpoint every this many epochs (and
             after the last).
+        sync_batchnorm: under a distribution strategy, compute BatchNorm statistics over the
+            global batch instead of each replica's share.
     """
 
     name: str
@@ -51,6 +53,7 @@ class Preset:
     lr_schedule: str = "constant"
     loss: str = "nonsaturating"
     save_every: int = 1
+    sync_batchnorm: bool = False
 
     def get_config(self):
         """Returns the preset as a JSON-friendly dict."""
@@ -90,6 +93,9 @@ class Preset:
         """
         keras.utils.set_random_seed(seed)
         generator, discriminator = NETWORKS[self.networks](self.latent_dim, self.sample_shape)
+        for layer in generator.layers + discriminator.layers:
+            if isinstance(layer, keras.layers.BatchNormalization):
+                layer.synchronized = self.sync_batchnorm
         gan = GAN(generator, discriminator, self.latent_dim, seed=seed, name=f"gan_{self.name}")
         total_steps = self.epochs * steps_per_epoch
         gan.compile(

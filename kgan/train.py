@@ -9,12 +9,13 @@ import datetime
 import importlib.util
 import json
 import os
+import tempfile
 
 import keras
 import numpy as np
 
 from kgan import callbacks as kcallbacks
-from kgan import data
+from kgan import data, distribute
 from kgan.errors import KganError
 from kgan.evaluate import OFFLINE_METRICS, real_samples
 from kgan.files import atomic_path, save_model
@@ -29,7 +30,8 @@ SUMMARY_SAMPLES = 100_000
 
 
 def fit(dataset="gaussian", preset=None, run_dir=None, seed=0, data_dir=None, tensorboard=False,
-        eval_every=0, eval_metric="swd", eval_samples=1024, verbose=True, **overrides):
+        eval_every=0, eval_metric="swd", eval_samples=1024, strategy="auto", replicas=None,
+        verbose=True, **overrides):
     """Trains a new run and writes its run directory.
 
     Args:
@@ -43,6 +45,8 @@ def fit(dataset="gaussian", preset=None, run_dir=None, seed=0, data_dir=None, te
             on `eval_samples` samples, keeping `checkpoints/best.keras` (see `Evaluation`).
         eval_metric: an offline metric where lower is better: `swd`.
         eval_samples: how many real and generated samples each evaluation compares.
+        strategy: `auto`, `default`, `mirrored` or `multiworker` (see `kgan.distribute`).
+        replicas: split a GPU-less CPU into this many replicas (for `mirrored`).
         verbose: print progress and the final summary.
         **overrides: preset fields to change (`epochs`, `batch_size`, `lr_d`, `lr_g`,
             `latent_dim`, `save_every`); `None` keeps the preset's value.
@@ -63,7 +67,6 @@ def fit(dataset="gaussian", preset=None, run_dir=None, seed=0, data_dir=None, te
     if tensorboard and importlib.util.find_spec("tensorboard") is None:
         raise KganError("--tensorboard needs the tensorboard package: pip install 'kgan[tensorboard]'")
     run_dir = run_dir or _default_run_dir(dataset)
-    _make_run_dir(run_dir)
     config = {
         "dataset": dataset,
         "data_dir": data_dir,
@@ -72,11 +75,13 @@ def fit(dataset="gaussian", preset=None, run_dir=None, seed=0, data_dir=None, te
         "evaluation": {"every": eval_every, "metric": eval_metric, "samples": eval_samples},
         "preset": preset.get_config(),
     }
-    _write_config(run_dir, config)
-    return _train(run_dir, config, verbose=verbose)
+    if strategy != "multiworker" or distribute.is_chief():  # only the chief writes the run
+        _make_run_dir(run_dir)
+        _write_config(run_dir, config)
+    return _train(run_dir, config, strategy, replicas, verbose=verbose)
 
 
-def resume(run_dir, epochs=None, verbose=True):
+def resume(run_dir, epochs=None, strategy="auto", replicas=None, verbose=True):
     """Continues an interrupted run from its newest checkpoint, exactly where it stopped.
 
     Weights, both optimizers' state, the data order and the noise all continue as in an
@@ -85,6 +90,8 @@ def resume(run_dir, epochs=None, verbose=True):
     Args:
         run_dir: the run directory to continue.
         epochs: a new total number of epochs; defaults to the run's own.
+        strategy: the distribution strategy, as in `fit`; it may differ from the first run's.
+        replicas: split a GPU-less CPU into this many replicas.
         verbose: print progress and the final summary.
 
     Returns:
@@ -101,8 +108,8 @@ def resume(run_dir, epochs=None, verbose=True):
     path, epoch = checkpoints[-1]
     if verbose:
         print(f"Resuming {run_dir} after epoch {epoch} from {path}")
-    gan = keras.saving.load_model(path)
-    return _train(run_dir, config, gan=gan, initial_epoch=epoch, verbose=verbose)
+    return _train(run_dir, config, strategy, replicas, checkpoint=path, initial_epoch=epoch,
+                  verbose=verbose)
 
 
 def read_config(run_dir):
@@ -117,15 +124,34 @@ def read_config(run_dir):
         raise KganError(f"cannot read {path}: {error}") from None
 
 
-def _train(run_dir, config, gan=None, initial_epoch=0, verbose=True):
+def _train(run_dir, config, strategy_name, replicas, checkpoint=None, initial_epoch=0,
+           verbose=True):
+    strategy = distribute.make_strategy(strategy_name, replicas)
+    if distribute.is_multiworker(strategy) and not distribute.is_chief():
+        # Every worker runs the callbacks (they read variables collectively); the others' outputs
+        # go to a folder that is thrown away.
+        with tempfile.TemporaryDirectory(prefix="kgan-worker-") as scratch:
+            return _train_with(scratch, config, strategy, checkpoint, initial_epoch, False)
+    return _train_with(run_dir, config, strategy, checkpoint, initial_epoch, verbose)
+
+
+def _train_with(run_dir, config, strategy, checkpoint, initial_epoch, verbose):
     preset = Preset.from_config(config["preset"])
     seed = config["seed"]
+    multiworker = distribute.is_multiworker(strategy)
     examples = data.load_examples(config["dataset"], preset.sample_shape, config["data_dir"])
     dataset, steps_per_epoch = data.training_dataset(
-        examples, preset.batch_size, seed, start_epoch=initial_epoch
+        examples, preset.batch_size, seed, start_epoch=initial_epoch,
+        shard=distribute.worker_shard() if multiworker else (0, 1),
     )
-    if gan is None:
-        gan = preset.build_gan(seed, steps_per_epoch)
+    # Networks, optimizers and metrics must be created in the strategy's scope.
+    with strategy.scope():
+        if checkpoint is None:
+            gan = preset.build_gan(seed, steps_per_epoch)
+        else:
+            gan = keras.saving.load_model(checkpoint)
+    if verbose and strategy.num_replicas_in_sync > 1:
+        print(f"Training on {strategy.num_replicas_in_sync} replicas ({type(strategy).__name__})")
     points = examples.ndim == 2
     tensorboard = config.get("tensorboard", False)
     stop = kcallbacks.StopOnNaN()
@@ -155,15 +181,19 @@ def _train(run_dir, config, gan=None, initial_epoch=0, verbose=True):
         real = real_samples(examples, evaluation["samples"], seed)
         callbacks.append(kcallbacks.Evaluation(run_dir, real, evaluation["metric"],
                                                evaluation["every"], seed))
-    gan.fit(
-        dataset,
-        epochs=preset.epochs,
-        steps_per_epoch=steps_per_epoch,
-        initial_epoch=initial_epoch,
-        callbacks=callbacks,
-        shuffle=False,  # the pipeline shuffles, keyed by epoch
-        verbose=0,
-    )
+    if multiworker:
+        distribute.fit_multiworker(gan, dataset, preset.epochs, steps_per_epoch, initial_epoch,
+                                   callbacks, strategy)
+    else:
+        gan.fit(
+            dataset,
+            epochs=preset.epochs,
+            steps_per_epoch=steps_per_epoch,
+            initial_epoch=initial_epoch,
+            callbacks=callbacks,
+            shuffle=False,  # the pipeline shuffles, keyed by epoch
+            verbose=0,
+        )
     if stop.reason:
         raise KganError(
             f"training stopped: {stop.reason}; the last good checkpoint stays in "

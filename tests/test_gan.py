@@ -39,11 +39,12 @@ def test_train_step_logs_losses_and_accuracies(gaussian_gan, points):
         assert 0.0 <= float(logs[name]) <= 1.0
 
 
-def test_noise_is_a_function_of_seed_and_step(gaussian_gan):
-    a = gaussian_gan._noise(4, 0, tf.constant(3))
-    assert np.array_equal(a, gaussian_gan._noise(4, 0, tf.constant(3)))
-    assert not np.allclose(a, gaussian_gan._noise(4, 0, tf.constant(4)))
-    assert not np.allclose(a, gaussian_gan._noise(4, 1, tf.constant(3)))
+def test_noise_is_a_function_of_seed_step_stream_and_replica(gaussian_gan):
+    a = gaussian_gan.noise(4, 0, tf.constant(3))
+    assert np.array_equal(a, gaussian_gan.noise(4, 0, tf.constant(3), replica=0))
+    assert not np.allclose(a, gaussian_gan.noise(4, 0, tf.constant(4)))
+    assert not np.allclose(a, gaussian_gan.noise(4, 1, tf.constant(3)))
+    assert not np.allclose(a, gaussian_gan.noise(4, 0, tf.constant(3), replica=1))
 
 
 def test_compile_builds_both_optimizers(gaussian_gan):

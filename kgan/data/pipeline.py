@@ -17,7 +17,7 @@ def to_model_range(batch):
     return tf.cast(batch, tf.float32)
 
 
-def training_dataset(examples, batch_size, seed, start_epoch=0):
+def training_dataset(examples, batch_size, seed, start_epoch=0, shard=(0, 1)):
     """Serves `examples` as an endless sequence of epochs of shuffled full batches.
 
     Args:
@@ -26,6 +26,9 @@ def training_dataset(examples, batch_size, seed, start_epoch=0):
             batch has the same static shape.
         seed: seeds the per-epoch shuffles.
         start_epoch: the first epoch to serve (a resumed run starts past 0).
+        shard: `(index, count)`: serve only slice `index` of `count` equal slices of every
+            batch, for one worker of several; together the workers see exactly the batches a
+            single process would.
 
     Returns:
         `(dataset, steps_per_epoch)`: pass both to `fit()`.
@@ -37,6 +40,10 @@ def training_dataset(examples, batch_size, seed, start_epoch=0):
     steps_per_epoch = n // batch_size
     if steps_per_epoch == 0:
         raise KganError(f"--batch-size {batch_size} is larger than the data set ({n} examples)")
+    index, count = shard
+    if batch_size % count:
+        raise KganError(f"--batch-size {batch_size} does not split evenly over {count} workers")
+    per_worker = batch_size // count
     table = tf.constant(examples)
 
     def epoch_order(epoch):
@@ -49,6 +56,7 @@ def training_dataset(examples, batch_size, seed, start_epoch=0):
         tf.data.Dataset.counter(start_epoch)
         .flat_map(epoch_order)
         .batch(batch_size)
+        .map(lambda indices: indices[index * per_worker : (index + 1) * per_worker])
         .map(lambda indices: to_model_range(tf.gather(table, indices)), tf.data.AUTOTUNE)
         .prefetch(tf.data.AUTOTUNE)
     )

@@ -1,0 +1,79 @@
+"""Distributed checks that need a fresh process (CPU replicas must be set before TensorFlow
+starts). Run by tests/test_distribute.py; prints one JSON line.
+
+    python tests/distributed_run.py mirrored gaussian|dcgan
+    TF_CONFIG=... python tests/distributed_run.py multiworker RUN_DIR WEIGHTS.npz
+"""
+
+import json
+import sys
+
+from kgan import distribute
+
+
+def mirrored_step(preset):
+    """One fit() step under MirroredStrategy on 2 CPU replicas against one single-device step
+    on the same global batch with the replicas' noise concatenated.
+
+    Both use SGD: its update is the gradient itself, while Adam's first step divides the gradient
+    by its own magnitude and so magnifies float round-off of near-zero gradients."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    def build():
+        gan = preset.build_gan(seed=0, steps_per_epoch=1)
+        gan.compile(d_optimizer=keras.optimizers.SGD(0.1), g_optimizer=keras.optimizers.SGD(0.1))
+        return gan
+
+    strategy = distribute.make_strategy("mirrored", replicas=2)
+    with strategy.scope():
+        mirrored = build()
+    single = build()
+    single.set_weights(mirrored.get_weights())
+    batch = 8
+    real = tf.random.stateless_uniform((batch, *preset.sample_shape), (3, 4), -1, 1)
+    mirrored.fit(tf.data.Dataset.from_tensors(real).repeat(), epochs=1, steps_per_epoch=1,
+                 verbose=0)
+    logged = {metric.name: float(metric.result()) for metric in mirrored.metrics}
+
+    def replica_noise(stream):
+        return [single.noise(batch // 2, stream, 0, replica=r).numpy() for r in (0, 1)]
+
+    d_noise, g_noise = replica_noise(0), replica_noise(1)
+    d_loss, real_acc, fake_acc = single.discriminator_step(real, z=np.concatenate(d_noise))
+    g_loss = single.generator_step(batch, z=np.concatenate(g_noise))
+    gaps = [float(np.abs(a - b).max()) for a, b in zip(mirrored.get_weights(), single.get_weights())]
+    return {
+        "replicas": strategy.num_replicas_in_sync,
+        "max_weight_gap": max(gaps),
+        "noise_gap": float(np.abs(d_noise[0] - d_noise[1]).max()),
+        "logged": logged,
+        "single": {"d_loss": float(d_loss), "g_loss": float(g_loss),
+                   "d_real_acc": float(real_acc), "d_fake_acc": float(fake_acc)},
+    }
+
+
+def main():
+    mode = sys.argv[1]
+    if mode == "mirrored":
+        import kgan
+
+        # One strategy per process: two would share collective-op keys.
+        presets = {"gaussian": kgan.get_preset("gaussian"),
+                   "dcgan": kgan.get_preset("mnist").with_overrides(sync_batchnorm=True)}
+        print(json.dumps(mirrored_step(presets[sys.argv[2]])))
+    else:
+        import numpy as np
+
+        import kgan
+
+        run_dir, weights = sys.argv[2], sys.argv[3]
+        gan = kgan.fit(dataset="gaussian", run_dir=run_dir, epochs=2, batch_size=100,
+                       save_every=1, strategy="multiworker", verbose=False)
+        np.savez(weights, *gan.get_weights())
+        print(json.dumps({"chief": distribute.is_chief(), "step": gan.step}))
+
+
+if __name__ == "__main__":
+    main()
