@@ -10,6 +10,7 @@ from kgan import evaluate as kevaluate
 from kgan import export as kexport
 from kgan import sampling, train
 from kgan.distribute import STRATEGIES
+from kgan.precision import PRECISIONS
 from kgan.errors import KganError
 
 
@@ -72,17 +73,20 @@ _POSITIVE = click.IntRange(min=1)
 @click.option("--strategy", type=click.Choice(STRATEGIES), default="auto", show_default=True, help="auto: MirroredStrategy on several GPUs, else the default; multiworker reads TF_CONFIG.")
 @click.option("--replicas", type=_POSITIVE, help="Split a GPU-less CPU into N replicas (try --strategy mirrored on a laptop).")
 @click.option("--sync-batchnorm", is_flag=True, default=None, help="BatchNorm statistics over the global batch across replicas.")
+@click.option("--precision", type=click.Choice(PRECISIONS), help="auto: bf16 on CPUs with bfloat16 instructions, fp16 on tensor-core GPUs, else fp32.  [default: the preset's]")
+@click.option("--jit", type=click.Choice(["auto", "on", "off"]), help="XLA for the training step; auto: on for GPUs.  [default: the preset's]")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 @_user_errors
 def fit(dataset, preset, epochs, batch_size, lr_d, lr_g, latent_dim, save_every, seed, run_dir,
         data_dir, resume_dir, tensorboard, eval_every, eval_metric, eval_samples, strategy,
-        replicas, sync_batchnorm, quiet):
+        replicas, sync_batchnorm, precision, jit, quiet):
     """Train a GAN and write a run directory (config, checkpoints, samples, losses)."""
     if resume_dir:
         fixed = {"--dataset": dataset, "--preset": preset, "--batch-size": batch_size,
                  "--lr-d": lr_d, "--lr-g": lr_g, "--latent-dim": latent_dim,
                  "--save-every": save_every, "--run-dir": run_dir, "--data-dir": data_dir,
-                 "--tensorboard": tensorboard or None, "--sync-batchnorm": sync_batchnorm}
+                 "--tensorboard": tensorboard or None, "--sync-batchnorm": sync_batchnorm,
+                 "--precision": precision, "--jit": jit}
         given = [name for name, value in fixed.items() if value is not None]
         if given:
             raise KganError(f"--resume takes its options from the run's config.json; drop {', '.join(given)}")
@@ -92,7 +96,8 @@ def fit(dataset, preset, epochs, batch_size, lr_d, lr_g, latent_dim, save_every,
     train.fit(dataset=dataset or "gaussian", preset=preset, run_dir=run_dir, seed=seed,
               data_dir=data_dir, tensorboard=tensorboard, eval_every=eval_every,
               eval_metric=eval_metric, eval_samples=eval_samples, strategy=strategy,
-              replicas=replicas, sync_batchnorm=sync_batchnorm, verbose=not quiet, epochs=epochs, batch_size=batch_size,
+              replicas=replicas, sync_batchnorm=sync_batchnorm, precision=precision, jit=jit,
+              verbose=not quiet, epochs=epochs, batch_size=batch_size,
               lr_d=lr_d, lr_g=lr_g, latent_dim=latent_dim, save_every=save_every)
 
 

@@ -150,7 +150,8 @@ class GAN(keras.Model):
             real_logits = self.discriminator(real, training=True)  # [batch, 1]
             fake_logits = self.discriminator(fake, training=True)  # [batch, 1]
             loss = self.discriminator_loss(real_logits, fake_logits)
-            replica_loss = self._replica_share(loss)
+            # scale_loss: a LossScaleOptimizer's loss scaling under float16; otherwise a no-op.
+            replica_loss = self.d_optimizer.scale_loss(self._replica_share(loss))
         weights = self.discriminator.trainable_weights
         grads = tape.gradient(replica_loss, weights)
         self.d_optimizer.apply_gradients(zip(grads, weights))
@@ -170,7 +171,7 @@ class GAN(keras.Model):
         with tf.GradientTape() as tape:
             fake_logits = self.discriminator(self.generator(z, training=True), training=True)
             loss = self.generator_loss(fake_logits)
-            replica_loss = self._replica_share(loss)
+            replica_loss = self.g_optimizer.scale_loss(self._replica_share(loss))
         weights = self.generator.trainable_weights
         grads = tape.gradient(replica_loss, weights)
         self.g_optimizer.apply_gradients(zip(grads, weights))

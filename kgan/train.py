@@ -49,7 +49,8 @@ def fit(dataset="gaussian", preset=None, run_dir=None, seed=0, data_dir=None, te
         replicas: split a GPU-less CPU into this many replicas (for `mirrored`).
         verbose: print progress and the final summary.
         **overrides: preset fields to change (`epochs`, `batch_size`, `lr_d`, `lr_g`,
-            `latent_dim`, `save_every`); `None` keeps the preset's value.
+            `latent_dim`, `save_every`, `sync_batchnorm`, `precision`); `None` keeps the
+            preset's value.
 
     Returns:
         The trained `kgan.GAN`.
@@ -147,7 +148,7 @@ def _train_with(run_dir, config, strategy, checkpoint, initial_epoch, verbose):
     # Networks, optimizers and metrics must be created in the strategy's scope.
     with strategy.scope():
         if checkpoint is None:
-            gan = preset.build_gan(seed, steps_per_epoch)
+            gan = preset.build_gan(seed, steps_per_epoch, verbose=verbose)
         else:
             gan = keras.saving.load_model(checkpoint)
     if verbose and strategy.num_replicas_in_sync > 1:

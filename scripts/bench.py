@@ -1,0 +1,220 @@
+"""Throughput of the 64x64 DCGAN training step: kgan against two reference implementations.
+
+In one run, on the same synthetic 64x64 data and the same networks (d2l 17.2's DCGAN) and batch:
+- kgan: `kgan.GAN` from the `pokemon` preset, trained with `fit()` at the chosen precision;
+- keras-fp32: a plain Keras 3 GAN with a custom `train_step` (fake and real batches concatenated
+  for the discriminator, as in the keras-io DCGAN guide), float32;
+- d2l-eager: the d2l 17.2 loop, `update_D` / `update_G` with `tf.GradientTape`, run eagerly.
+It also measures the real-image input pipeline alone (PNG decode, resize, cache, batch,
+prefetch) and the exported generator's `sample` signature. Images/sec are counted after a
+warm-up. A table goes to stdout and the numbers to a JSON file.
+
+Usage: python scripts/bench.py [--batch-size 256] [--steps 8] [--warmup 2]
+           [--precision auto] [--jit off] [--impls kgan,keras-fp32,d2l-eager] [--out bench.json]
+"""
+
+import argparse
+import json
+import os
+import tempfile
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+
+import kgan
+from kgan.data import load_examples, training_dataset
+from kgan.export import export_generator
+from kgan.nets.dcgan import dcgan64_networks
+
+LATENT = 100
+
+
+class _BatchClock(keras.callbacks.Callback):
+    """Records the time at the end of every batch."""
+
+    def on_train_begin(self, logs=None):
+        self.times = [time.perf_counter()]
+
+    def on_train_batch_end(self, batch, logs=None):
+        float(logs["d_loss"])  # wait for the step to finish
+        self.times.append(time.perf_counter())
+
+
+def _rate(times, warmup, batch_size):
+    timed = times[warmup:]
+    return (len(timed) - 1) * batch_size / (timed[-1] - timed[0])
+
+
+def _fit_rate(gan, images, batch_size, steps, warmup):
+    dataset = tf.data.Dataset.from_tensor_slices(images).repeat().batch(batch_size, drop_remainder=True)
+    clock = _BatchClock()
+    gan.fit(dataset.prefetch(2), epochs=1, steps_per_epoch=warmup + steps + 1, callbacks=[clock],
+            verbose=0)
+    return _rate(clock.times, warmup + 1, batch_size)
+
+
+def bench_kgan(images, args):
+    preset = kgan.get_preset("pokemon").with_overrides(
+        batch_size=args.batch_size, precision=args.precision, jit=args.jit)
+    gan = preset.build_gan(seed=0, steps_per_epoch=1, verbose=True)
+    return _fit_rate(gan, images, args.batch_size, args.steps, args.warmup), gan
+
+
+class KerasReferenceGAN(keras.Model):
+    """The keras-io style GAN: one `train_step`, discriminator on real and fake concatenated."""
+
+    def __init__(self, generator, discriminator):
+        super().__init__()
+        self.generator, self.discriminator = generator, discriminator
+        self.loss_fn = keras.losses.BinaryCrossentropy(from_logits=True)
+        self.seed_generator = keras.random.SeedGenerator(0)
+
+    def compile(self):
+        super().compile(optimizer=None)
+        self.d_optimizer = keras.optimizers.Adam(0.005, beta_1=0.5)
+        self.g_optimizer = keras.optimizers.Adam(0.005, beta_1=0.5)
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
+
+    def train_step(self, real):
+        batch = tf.shape(real)[0]
+        z = keras.random.normal((batch, LATENT), seed=self.seed_generator)
+        fake = self.generator(z, training=True)
+        images = tf.concat([fake, real], axis=0)
+        labels = tf.concat([tf.zeros((batch, 1)), tf.ones((batch, 1))], axis=0)
+        with tf.GradientTape() as tape:
+            d_loss = self.loss_fn(labels, self.discriminator(images, training=True))
+        grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
+        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
+        z = keras.random.normal((batch, LATENT), seed=self.seed_generator)
+        with tf.GradientTape() as tape:
+            fake_logits = self.discriminator(self.generator(z, training=True), training=True)
+            g_loss = self.loss_fn(tf.ones((batch, 1)), fake_logits)
+        grads = tape.gradient(g_loss, self.generator.trainable_weights)
+        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
+        return {"d_loss": d_loss, "g_loss": g_loss}
+
+
+def _float32_networks():
+    keras.config.set_dtype_policy("float32")
+    keras.utils.set_random_seed(0)
+    return dcgan64_networks(LATENT, (64, 64, 3))
+
+
+def bench_keras(images, args):
+    gan = KerasReferenceGAN(*_float32_networks())
+    gan.compile()
+    return _fit_rate(gan, images, args.batch_size, args.steps, args.warmup)
+
+
+def bench_d2l(images, args):
+    """d2l 17.2's training loop (TensorFlow version), eager as in the book."""
+    net_g, net_d = _float32_networks()
+    loss = keras.losses.BinaryCrossentropy(from_logits=True)
+    opt_d = keras.optimizers.Adam(0.005, beta_1=0.5)
+    opt_g = keras.optimizers.Adam(0.005, beta_1=0.5)
+
+    def update_d(x, z):
+        batch = x.shape[0]
+        fake = net_g(z)
+        with tf.GradientTape() as tape:
+            real_y, fake_y = net_d(x), net_d(fake)
+            loss_d = (loss(tf.ones((batch,)), tf.squeeze(real_y))
+                      + loss(tf.zeros((batch,)), tf.squeeze(fake_y))) * batch / 2
+        grads = tape.gradient(loss_d, net_d.trainable_variables)
+        opt_d.apply_gradients(zip(grads, net_d.trainable_variables))
+        return loss_d
+
+    def update_g(z):
+        batch = z.shape[0]
+        with tf.GradientTape() as tape:
+            fake_y = net_d(net_g(z))
+            loss_g = loss(tf.ones((batch,)), tf.squeeze(fake_y)) * batch
+        grads = tape.gradient(loss_g, net_g.trainable_variables)
+        opt_g.apply_gradients(zip(grads, net_g.trainable_variables))
+        return loss_g
+
+    times = [time.perf_counter()]
+    for step in range(args.warmup + args.steps + 1):
+        start = (step * args.batch_size) % (len(images) - args.batch_size)
+        x = tf.constant(images[start : start + args.batch_size])
+        z = tf.random.normal((args.batch_size, LATENT))
+        update_d(x, z)
+        float(update_g(z))
+        times.append(time.perf_counter())
+    return _rate(times, args.warmup + 1, args.batch_size)
+
+
+def bench_pipeline(args):
+    """The real-image path alone: PNG files -> decode, resize to 64x64, cache, batch, prefetch."""
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as folder:
+        for i in range(args.pipeline_images):
+            Image.fromarray(rng.integers(0, 256, (96, 96, 3), dtype=np.uint8)).save(
+                os.path.join(folder, f"{i:05d}.png"))
+        start = time.perf_counter()
+        examples = load_examples(f"folder:{folder}", (64, 64, 3))
+        dataset, steps = training_dataset(examples, args.batch_size, seed=0)
+        for _ in dataset.take(steps):
+            pass
+        return steps * args.batch_size / (time.perf_counter() - start)
+
+
+def bench_export(gan, args):
+    with tempfile.TemporaryDirectory() as folder:
+        sample = tf.saved_model.load(export_generator(gan, folder)).signatures["sample"]
+        n = tf.constant(args.batch_size)
+        times = [time.perf_counter()]
+        for seed in range(args.warmup + args.steps):
+            sample(num_images=n, seed=tf.constant(seed, tf.int64))["png_bytes"].numpy()
+            times.append(time.perf_counter())
+    return _rate(times, args.warmup, args.batch_size)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--steps", type=int, default=8, help="timed steps after the warm-up")
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--precision", default="auto", choices=kgan.precision.PRECISIONS)
+    parser.add_argument("--jit", default="off", choices=["auto", "on", "off"])
+    parser.add_argument("--impls", default="kgan,keras-fp32,d2l-eager")
+    parser.add_argument("--pipeline-images", type=int, default=2048)
+    parser.add_argument("--out", default="bench.json")
+    args = parser.parse_args()
+    impls = args.impls.split(",")
+    images = np.random.default_rng(0).uniform(
+        -1, 1, (max(4 * args.batch_size, 64), 64, 64, 3)).astype(np.float32)
+    results = {"batch_size": args.batch_size, "precision": kgan.precision.resolve(args.precision),
+               "jit": args.jit, "images_per_sec": {}}
+    rates = results["images_per_sec"]
+    gan = None
+    if "kgan" in impls:
+        rates["kgan"], gan = bench_kgan(images, args)
+    if "keras-fp32" in impls:
+        rates["keras-fp32"] = bench_keras(images, args)
+    if "d2l-eager" in impls:
+        rates["d2l-eager"] = bench_d2l(images, args)
+    if args.pipeline_images:
+        rates["input-pipeline"] = bench_pipeline(args)
+    if gan is not None:
+        rates["export-sample"] = bench_export(gan, args)
+    for reference in ("keras-fp32", "d2l-eager"):
+        if "kgan" in rates and reference in rates:
+            results[f"kgan/{reference}"] = rates["kgan"] / rates[reference]
+    print(f"\nbatch {args.batch_size}, kgan precision {results['precision']}, jit {args.jit}")
+    print(f"{'what':<16}{'images/sec':>12}")
+    for name, rate in rates.items():
+        print(f"{name:<16}{rate:>12.1f}")
+    for key, value in results.items():
+        if key.startswith("kgan/"):
+            print(f"{key:<24}{value:>6.2f}x")
+    with open(args.out, "w") as f:
+        json.dump(results, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
