@@ -10,8 +10,8 @@ from kgan import evaluate as kevaluate
 from kgan import export as kexport
 from kgan import sampling, train
 from kgan.distribute import STRATEGIES
-from kgan.precision import PRECISIONS
 from kgan.errors import KganError
+from kgan.precision import PRECISIONS
 
 
 def _user_errors(command):

@@ -8,7 +8,7 @@ the batch. Logits are cast to float32 first so that the losses stay exact under 
 
 from keras import ops
 
-from kgan.errors import KganError
+from kgan.errors import lookup
 
 
 def _f32(logits):
@@ -57,7 +57,4 @@ def get(name):
     Raises:
         KganError: the name is not registered.
     """
-    try:
-        return LOSSES[name]
-    except KeyError:
-        raise KganError(f"unknown loss {name!r}; choose one of: {', '.join(LOSSES)}") from None
+    return lookup(LOSSES, name, "loss")

@@ -10,7 +10,7 @@ import keras
 import tensorflow as tf
 
 from kgan import precision
-from kgan.errors import KganError
+from kgan.errors import KganError, lookup
 from kgan.gan import GAN
 from kgan.nets import NETWORKS
 
@@ -184,7 +184,4 @@ def get_preset(name):
     Raises:
         KganError: no preset has that name.
     """
-    try:
-        return PRESETS[name]
-    except KeyError:
-        raise KganError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}") from None
+    return lookup(PRESETS, name, "preset")

@@ -61,7 +61,8 @@ def main():
 
         # One strategy per process: two would share collective-op keys.
         presets = {"gaussian": kgan.get_preset("gaussian"),
-                   "dcgan": kgan.get_preset("mnist").with_overrides(sync_batchnorm=True)}
+                   "dcgan": kgan.get_preset("mnist").with_overrides(sync_batchnorm=True,
+                                                                    precision="fp32")}
         print(json.dumps(mirrored_step(presets[sys.argv[2]])))
     else:
         import numpy as np
