@@ -10,6 +10,7 @@ from kgan import evaluate as kevaluate
 from kgan import export as kexport
 from kgan import sampling, train
 from kgan.distribute import STRATEGIES
+from kgan.losses import LOSSES
 from kgan.errors import KganError
 from kgan.precision import PRECISIONS
 
@@ -75,18 +76,25 @@ _POSITIVE = click.IntRange(min=1)
 @click.option("--sync-batchnorm", is_flag=True, default=None, help="BatchNorm statistics over the global batch across replicas.")
 @click.option("--precision", type=click.Choice(PRECISIONS), help="auto: bf16 on CPUs with bfloat16 instructions, fp16 on tensor-core GPUs, else fp32.  [default: the preset's]")
 @click.option("--jit", type=click.Choice(["auto", "on", "off"]), help="XLA for the training step; auto: on for GPUs.  [default: the preset's]")
+@click.option("--loss", type=click.Choice(list(LOSSES)), help="The GAN loss.  [default: the preset's]")
+@click.option("--gp-weight", type=click.FloatRange(min=0), help="WGAN-GP gradient penalty weight.  [default: 10 for wasserstein, else 0]")
+@click.option("--r1-gamma", type=click.FloatRange(min=0), help="R1 penalty on real data (0: off).  [default: the preset's]")
+@click.option("--r1-every", type=_POSITIVE, help="Apply R1 every N discriminator steps.  [default: the preset's]")
+@click.option("--d-steps", type=_POSITIVE, help="Discriminator updates per generator update.  [default: the preset's]")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 @_user_errors
 def fit(dataset, preset, epochs, batch_size, lr_d, lr_g, latent_dim, save_every, seed, run_dir,
         data_dir, resume_dir, tensorboard, eval_every, eval_metric, eval_samples, strategy,
-        replicas, sync_batchnorm, precision, jit, quiet):
+        replicas, sync_batchnorm, precision, jit, loss, gp_weight, r1_gamma, r1_every, d_steps,
+        quiet):
     """Train a GAN and write a run directory (config, checkpoints, samples, losses)."""
     if resume_dir:
         fixed = {"--dataset": dataset, "--preset": preset, "--batch-size": batch_size,
                  "--lr-d": lr_d, "--lr-g": lr_g, "--latent-dim": latent_dim,
                  "--save-every": save_every, "--run-dir": run_dir, "--data-dir": data_dir,
                  "--tensorboard": tensorboard or None, "--sync-batchnorm": sync_batchnorm,
-                 "--precision": precision, "--jit": jit}
+                 "--precision": precision, "--jit": jit, "--loss": loss, "--gp-weight": gp_weight,
+                 "--r1-gamma": r1_gamma, "--r1-every": r1_every, "--d-steps": d_steps}
         given = [name for name, value in fixed.items() if value is not None]
         if given:
             raise KganError(f"--resume takes its options from the run's config.json; drop {', '.join(given)}")
@@ -97,7 +105,8 @@ def fit(dataset, preset, epochs, batch_size, lr_d, lr_g, latent_dim, save_every,
               data_dir=data_dir, tensorboard=tensorboard, eval_every=eval_every,
               eval_metric=eval_metric, eval_samples=eval_samples, strategy=strategy,
               replicas=replicas, sync_batchnorm=sync_batchnorm, precision=precision, jit=jit,
-              verbose=not quiet, epochs=epochs, batch_size=batch_size,
+              loss=loss, gp_weight=gp_weight, r1_gamma=r1_gamma, r1_every=r1_every,
+              d_steps=d_steps, verbose=not quiet, epochs=epochs, batch_size=batch_size,
               lr_d=lr_d, lr_g=lr_g, latent_dim=latent_dim, save_every=save_every)
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from kgan import losses
+from kgan import losses, penalties
 
 # Each update draws its noise from a stateless generator keyed by (seed, stream, step, replica):
 # the noise is a pure function of the optimizers' iteration counts, so a resumed run draws exactly
@@ -17,6 +17,7 @@ from kgan import losses
 # its own.
 _DISCRIMINATOR_STREAM = 0
 _GENERATOR_STREAM = 1
+_PENALTY_STREAM = 2
 
 
 def latent_batch(n, latent_dim, seed=None):
@@ -76,7 +77,8 @@ class GAN(keras.Model):
         """Runs the generator on latent vectors `z` of shape `[batch, latent_dim]`."""
         return self.generator(z, training=training)
 
-    def compile(self, d_optimizer="adam", g_optimizer="adam", loss="nonsaturating", **kwargs):
+    def compile(self, d_optimizer="adam", g_optimizer="adam", loss="nonsaturating",
+                gp_weight=None, r1_gamma=0.0, r1_every=1, d_steps=1, **kwargs):
         """Configures training.
 
         Both optimizers are built here, before training, so that checkpoints, `.keras` files and
@@ -86,6 +88,13 @@ class GAN(keras.Model):
             d_optimizer: the discriminator's optimizer (an instance or a name).
             g_optimizer: the generator's optimizer; must be a different instance.
             loss: a name from `kgan.losses.LOSSES`.
+            gp_weight: the WGAN-GP gradient penalty's weight; defaults to 10 for `wasserstein`
+                and 0 (off) for the other losses.
+            r1_gamma: the R1 penalty's gamma (0: off).
+            r1_every: apply R1 every this many discriminator steps, scaled up to match
+                (lazy regularisation).
+            d_steps: discriminator updates per generator update (WGAN-GP uses 5); each draws
+                fresh noise for the same real batch.
             **kwargs: passed to `keras.Model.compile` (e.g. `jit_compile`, `steps_per_execution`).
         """
         # optimizer=None: a bare compile() would create an unused RMSprop as `self.optimizer`.
@@ -96,6 +105,9 @@ class GAN(keras.Model):
             raise ValueError("d_optimizer and g_optimizer must be two optimizer instances.")
         self.loss_name = loss
         self.generator_loss, self.discriminator_loss = losses.get(loss)
+        self.gp_weight = float((10.0 if loss == "wasserstein" else 0.0) if gp_weight is None
+                               else gp_weight)
+        self.r1_gamma, self.r1_every, self.d_steps = float(r1_gamma), int(r1_every), int(d_steps)
         self.build()
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
@@ -115,15 +127,19 @@ class GAN(keras.Model):
 
         Args:
             batch_size: this replica's batch size.
-            stream: 0 for discriminator updates, 1 for generator updates.
+            stream: 0 for discriminator updates, 1 for generator updates (2 draws the gradient
+                penalty's interpolation weights).
             step: that optimizer's iteration count.
             replica: the replica id; defaults to the current replica's (0 without a strategy).
         """
+        return tf.random.stateless_normal((batch_size, self.latent_dim),
+                                          seed=self._seed(stream, step, replica))
+
+    def _seed(self, stream, step, replica=None):
         if replica is None:
             replica = tf.distribute.get_replica_context().replica_id_in_sync_group
-        seed = tf.stack([tf.constant(self.seed, tf.int64), 2 * tf.cast(step, tf.int64) + stream])
-        seed = tf.random.experimental.stateless_fold_in(seed, tf.cast(replica, tf.int64))
-        return tf.random.stateless_normal((batch_size, self.latent_dim), seed=seed)
+        seed = tf.stack([tf.constant(self.seed, tf.int64), 3 * tf.cast(step, tf.int64) + stream])
+        return tf.random.experimental.stateless_fold_in(seed, tf.cast(replica, tf.int64))
 
     @staticmethod
     def _replica_share(loss):
@@ -149,7 +165,7 @@ class GAN(keras.Model):
         with tf.GradientTape() as tape:
             real_logits = self.discriminator(real, training=True)  # [batch, 1]
             fake_logits = self.discriminator(fake, training=True)  # [batch, 1]
-            loss = self.discriminator_loss(real_logits, fake_logits)
+            loss = self.discriminator_loss(real_logits, fake_logits) + self._penalties(real, fake)
             # scale_loss: a LossScaleOptimizer's loss scaling under float16; otherwise a no-op.
             replica_loss = self.d_optimizer.scale_loss(self._replica_share(loss))
         weights = self.discriminator.trainable_weights
@@ -158,6 +174,23 @@ class GAN(keras.Model):
         real_accuracy = ops.mean(ops.cast(real_logits > 0, "float32"))
         fake_accuracy = ops.mean(ops.cast(fake_logits < 0, "float32"))
         return loss, real_accuracy, fake_accuracy
+
+    def _penalties(self, real, fake):
+        """The gradient penalties the compile options ask for, added to the discriminator loss."""
+        total = 0.0
+        step = self.d_optimizer.iterations
+        if self.gp_weight:
+            mix = tf.random.stateless_uniform(ops.shape(real)[:1], self._seed(_PENALTY_STREAM, step))
+            total += self.gp_weight * penalties.gradient_penalty(self.discriminator, real, fake, mix)
+        if self.r1_gamma:
+            # Lazy R1: every r1_every steps, r1_every times as strong.
+            total += tf.cond(
+                step % self.r1_every == 0,
+                lambda: 0.5 * self.r1_gamma * self.r1_every
+                * penalties.r1_penalty(self.discriminator, real),
+                lambda: tf.constant(0.0),
+            )
+        return total
 
     def generator_step(self, batch_size, z=None):
         """One generator update on `batch_size` fresh latent vectors; returns the loss.
@@ -178,9 +211,11 @@ class GAN(keras.Model):
         return loss
 
     def train_step(self, data):
-        """One discriminator update, then one generator update on a batch of the same size."""
+        """`d_steps` discriminator updates, then one generator update on a batch of the same
+        size. The logged `d_loss` includes the gradient penalties."""
         real = data[0] if isinstance(data, (tuple, list)) else data
-        d_loss, real_accuracy, fake_accuracy = self.discriminator_step(real)
+        for _ in range(self.d_steps):
+            d_loss, real_accuracy, fake_accuracy = self.discriminator_step(real)
         g_loss = self.generator_step(ops.shape(real)[0])
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
@@ -236,6 +271,10 @@ class GAN(keras.Model):
             "d_optimizer": keras.optimizers.serialize(self.d_optimizer),
             "g_optimizer": keras.optimizers.serialize(self.g_optimizer),
             "loss": self.loss_name,
+            "gp_weight": self.gp_weight,
+            "r1_gamma": self.r1_gamma,
+            "r1_every": self.r1_every,
+            "d_steps": self.d_steps,
         }
 
     def compile_from_config(self, config):
@@ -243,5 +282,5 @@ class GAN(keras.Model):
         self.compile(
             d_optimizer=keras.optimizers.deserialize(config["d_optimizer"]),
             g_optimizer=keras.optimizers.deserialize(config["g_optimizer"]),
-            loss=config["loss"],
+            **{key: config[key] for key in ("loss", "gp_weight", "r1_gamma", "r1_every", "d_steps")},
         )

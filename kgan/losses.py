@@ -44,10 +44,41 @@ def nonsaturating_generator_loss(fake_logits):
     return ops.mean(ops.softplus(-_f32(fake_logits)))
 
 
+def wasserstein_discriminator_loss(real_logits, fake_logits):
+    """The WGAN critic loss `mean(D(G(z))) - mean(D(x))` (Arjovsky et al. 2017); pair it with a
+    gradient penalty (Gulrajani et al. 2017) to keep the critic 1-Lipschitz."""
+    return ops.mean(_f32(fake_logits)) - ops.mean(_f32(real_logits))
+
+
+def wasserstein_generator_loss(fake_logits):
+    """The WGAN generator loss `-mean(D(G(z)))`."""
+    return -ops.mean(_f32(fake_logits))
+
+
+def hinge_discriminator_loss(real_logits, fake_logits):
+    """The hinge loss `mean(relu(1 - D(x))) + mean(relu(1 + D(G(z))))` (Lim & Ye 2017; Miyato
+    et al. 2018)."""
+    return ops.mean(ops.relu(1.0 - _f32(real_logits))) + ops.mean(ops.relu(1.0 + _f32(fake_logits)))
+
+
+def lsgan_discriminator_loss(real_logits, fake_logits):
+    """Least squares (Mao et al. 2017): `(mean((D(x) - 1)^2) + mean(D(G(z))^2)) / 2`."""
+    return (ops.mean(ops.square(_f32(real_logits) - 1.0)) + ops.mean(ops.square(_f32(fake_logits)))) / 2.0
+
+
+def lsgan_generator_loss(fake_logits):
+    """Least squares generator loss `mean((D(G(z)) - 1)^2) / 2`."""
+    return ops.mean(ops.square(_f32(fake_logits) - 1.0)) / 2.0
+
+
 # name -> (generator_loss(fake_logits), discriminator_loss(real_logits, fake_logits))
 LOSSES = {
     "nonsaturating": (nonsaturating_generator_loss, minimax_discriminator_loss),
     "minimax": (minimax_generator_loss, minimax_discriminator_loss),
+    "wasserstein": (wasserstein_generator_loss, wasserstein_discriminator_loss),
+    # The hinge generator loss is the Wasserstein one.
+    "hinge": (wasserstein_generator_loss, hinge_discriminator_loss),
+    "lsgan": (lsgan_generator_loss, lsgan_discriminator_loss),
 }
 
 

@@ -34,6 +34,10 @@ class Preset:
         weight_decay: AdamW's decoupled weight decay; 0 selects plain Adam.
         lr_schedule: `constant`, or `cosine` to decay both rates to 0 over the run.
         loss: a name from `kgan.losses.LOSSES`.
+        gp_weight: the WGAN-GP penalty weight; `None`: 10 for `wasserstein`, else off.
+        r1_gamma: the R1 penalty's gamma (0: off).
+        r1_every: apply R1 every this many discriminator steps (lazy regularisation).
+        d_steps: discriminator updates per generator update.
         save_every: write samples, the loss plot and a checkpoint every this many epochs (and
             after the last).
         sync_batchnorm: under a distribution strategy, compute BatchNorm statistics over the
@@ -57,6 +61,10 @@ class Preset:
     weight_decay: float = 0.0
     lr_schedule: str = "constant"
     loss: str = "nonsaturating"
+    gp_weight: float = None
+    r1_gamma: float = 0.0
+    r1_every: int = 1
+    d_steps: int = 1
     save_every: int = 1
     sync_batchnorm: bool = False
     precision: str = "auto"
@@ -112,6 +120,10 @@ class Preset:
             d_optimizer=precision.wrap_optimizer(self._optimizer(self.lr_d, total_steps), chosen),
             g_optimizer=precision.wrap_optimizer(self._optimizer(self.lr_g, total_steps), chosen),
             loss=self.loss,
+            gp_weight=self.gp_weight,
+            r1_gamma=self.r1_gamma,
+            r1_every=self.r1_every,
+            d_steps=self.d_steps,
             jit_compile=self._jit(),
         )
         return gan

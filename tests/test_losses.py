@@ -53,3 +53,16 @@ def test_registry_names_and_unknown_name():
     assert losses.get("minimax")[0] is losses.minimax_generator_loss
     with pytest.raises(KganError, match="unknown loss 'wgan'"):
         losses.get("wgan")
+
+
+def test_wasserstein_hinge_and_least_squares_losses():
+    real_mean, fake_mean = (2.0 - 1.0) / 2, (0.5 - 3.0) / 2
+    assert float(losses.wasserstein_discriminator_loss(REAL, FAKE)) == pytest.approx(fake_mean - real_mean)
+    assert float(losses.wasserstein_generator_loss(FAKE)) == pytest.approx(-fake_mean)
+    # hinge: relu(1 - [2, -1]) = [0, 2]; relu(1 + [0.5, -3]) = [1.5, 0]
+    assert float(losses.hinge_discriminator_loss(REAL, FAKE)) == pytest.approx(1.0 + 0.75)
+    assert losses.get("hinge")[0] is losses.wasserstein_generator_loss
+    # least squares: ((2-1)^2 + (-1-1)^2)/2 = 2.5; (0.25 + 9)/2 = 4.625
+    assert float(losses.lsgan_discriminator_loss(REAL, FAKE)) == pytest.approx((2.5 + 4.625) / 2)
+    # ((0.5-1)^2 + (-3-1)^2)/2 / 2
+    assert float(losses.lsgan_generator_loss(FAKE)) == pytest.approx((0.25 + 16.0) / 4)

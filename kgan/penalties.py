@@ -1,0 +1,43 @@
+"""Gradient penalties on the discriminator's input: WGAN-GP and R1.
+
+They differentiate the discriminator with respect to its input, so they live beside the
+training step's gradient tape rather than among the pure losses.
+"""
+
+import tensorflow as tf
+from keras import ops
+
+
+def _per_example_norm_squared(gradients):
+    return ops.sum(ops.square(ops.cast(gradients, "float32")),
+                   axis=tuple(range(1, len(gradients.shape))))
+
+
+def _input_gradients(discriminator, inputs):
+    with tf.GradientTape() as tape:
+        tape.watch(inputs)
+        # Each logit depends on its own example only (no BatchNorm across the batch in a critic
+        # with a penalty), so the gradient of the sum is every example's own gradient.
+        total = ops.sum(ops.cast(discriminator(inputs, training=True), "float32"))
+    return tape.gradient(total, inputs)
+
+
+def gradient_penalty(discriminator, real, fake, mix):
+    """WGAN-GP (Gulrajani et al. 2017): `mean((||grad D(x_hat)|| - 1)^2)` at random points
+    `x_hat = real + mix * (fake - real)` on the lines between real and fake samples.
+
+    Args:
+        discriminator: the critic.
+        real: a real batch `[b, ...]`.
+        fake: a generated batch of the same shape.
+        mix: interpolation weights `[b]` drawn uniformly from [0, 1].
+    """
+    mix = ops.reshape(ops.cast(mix, real.dtype), (-1,) + (1,) * (len(real.shape) - 1))
+    points = real + mix * (ops.cast(fake, real.dtype) - real)
+    norms = ops.sqrt(_per_example_norm_squared(_input_gradients(discriminator, points)) + 1e-12)
+    return ops.mean(ops.square(norms - 1.0))
+
+
+def r1_penalty(discriminator, real):
+    """R1 (Mescheder et al. 2018): `mean(||grad D(x)||^2)` on real data; multiply by gamma / 2."""
+    return ops.mean(_per_example_norm_squared(_input_gradients(discriminator, real)))

@@ -1,0 +1,60 @@
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from conftest import make_gaussian_gan
+
+from kgan import penalties
+
+
+def linear_critic(weights):
+    """D(x) = w . x + 1, whose input gradient is w everywhere."""
+    critic = keras.Sequential([keras.Input((len(weights),)), keras.layers.Dense(1)])
+    critic.set_weights([np.array(weights, np.float32)[:, None], np.ones(1, np.float32)])
+    return critic
+
+
+def test_gradient_penalty_of_a_linear_critic_is_its_closed_form():
+    critic = linear_critic([3.0, 4.0])  # ||w|| = 5
+    real = tf.random.stateless_normal((6, 2), (1, 2))
+    fake = tf.random.stateless_normal((6, 2), (3, 4))
+    mix = tf.random.stateless_uniform((6,), (5, 6))
+    assert float(penalties.gradient_penalty(critic, real, fake, mix)) == pytest.approx((5 - 1) ** 2)
+
+
+def test_r1_of_a_linear_critic_is_the_squared_weight_norm():
+    critic = linear_critic([3.0, 4.0])
+    assert float(penalties.r1_penalty(critic, tf.zeros((4, 2)))) == pytest.approx(25.0)
+
+
+def test_gradient_penalty_is_zero_for_a_unit_norm_critic():
+    critic = linear_critic([0.6, 0.8])
+    real, fake = tf.ones((3, 2)), tf.zeros((3, 2))
+    assert float(penalties.gradient_penalty(critic, real, fake, tf.fill((3,), 0.5))) == pytest.approx(
+        0.0, abs=1e-6)
+
+
+def test_wasserstein_defaults_to_a_gradient_penalty_and_d_steps_update_the_critic():
+    gan = make_gaussian_gan()
+    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3), loss="wasserstein",
+                d_steps=3, r1_gamma=1.0, r1_every=2)
+    assert gan.gp_weight == 10.0
+    logs = gan.train_step(tf.random.stateless_normal((8, 2), (1, 1)))
+    assert int(gan.d_optimizer.iterations) == 3 and int(gan.g_optimizer.iterations) == 1
+    assert all(np.isfinite(float(v)) for v in logs.values())
+    config = gan.get_compile_config()
+    assert (config["gp_weight"], config["d_steps"], config["r1_gamma"], config["r1_every"]) == (
+        10.0, 3, 1.0, 2)
+    clone = make_gaussian_gan()
+    clone.compile_from_config(config)
+    assert (clone.loss_name, clone.gp_weight, clone.d_steps) == ("wasserstein", 10.0, 3)
+
+
+def test_penalties_change_the_discriminator_loss():
+    real = tf.random.stateless_normal((8, 2), (2, 2))
+    plain, penalised = make_gaussian_gan(), make_gaussian_gan()
+    penalised.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3), gp_weight=10.0)
+    plain_loss = float(plain.discriminator_step(real)[0])
+    penalised_loss = float(penalised.discriminator_step(real)[0])
+    # A tiny fresh critic has input gradients near 0, so its penalty is close to 10 * (0 - 1)^2.
+    assert penalised_loss - plain_loss == pytest.approx(10.0, rel=0.05)
