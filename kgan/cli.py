@@ -10,8 +10,8 @@ from kgan import evaluate as kevaluate
 from kgan import export as kexport
 from kgan import sampling, train
 from kgan.distribute import STRATEGIES
-from kgan.losses import LOSSES
 from kgan.errors import KganError
+from kgan.losses import LOSSES
 from kgan.precision import PRECISIONS
 
 
