@@ -60,7 +60,8 @@ class SampleGrid(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if not _due(epoch, self.every, self.params):
             return
-        samples = keras.ops.convert_to_numpy(self.model.generator(self.z, training=False))
+        generator = self.model.sampling_generator()
+        samples = keras.ops.convert_to_numpy(generator(self.z, training=False))
         path = os.path.join(self.directory, f"epoch-{epoch + 1:04d}.png")
         plots.save_samples(samples, path, real=self.real, title=f"epoch {epoch + 1}")
         if self._writer is not None and samples.ndim == 4:

@@ -81,12 +81,13 @@ _POSITIVE = click.IntRange(min=1)
 @click.option("--r1-gamma", type=click.FloatRange(min=0), help="R1 penalty on real data (0: off).  [default: the preset's]")
 @click.option("--r1-every", type=_POSITIVE, help="Apply R1 every N discriminator steps.  [default: the preset's]")
 @click.option("--d-steps", type=_POSITIVE, help="Discriminator updates per generator update.  [default: the preset's]")
+@click.option("--ema", type=click.FloatRange(0, 1, max_open=True), help="Keep an exponential moving average of the generator's weights with this decay (e.g. 0.999) for samples, evaluation and export.  [default: the preset's]")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 @_user_errors
 def fit(dataset, preset, epochs, batch_size, lr_d, lr_g, latent_dim, save_every, seed, run_dir,
         data_dir, resume_dir, tensorboard, eval_every, eval_metric, eval_samples, strategy,
         replicas, sync_batchnorm, precision, jit, loss, gp_weight, r1_gamma, r1_every, d_steps,
-        quiet):
+        ema, quiet):
     """Train a GAN and write a run directory (config, checkpoints, samples, losses)."""
     if resume_dir:
         fixed = {"--dataset": dataset, "--preset": preset, "--batch-size": batch_size,
@@ -94,7 +95,8 @@ def fit(dataset, preset, epochs, batch_size, lr_d, lr_g, latent_dim, save_every,
                  "--save-every": save_every, "--run-dir": run_dir, "--data-dir": data_dir,
                  "--tensorboard": tensorboard or None, "--sync-batchnorm": sync_batchnorm,
                  "--precision": precision, "--jit": jit, "--loss": loss, "--gp-weight": gp_weight,
-                 "--r1-gamma": r1_gamma, "--r1-every": r1_every, "--d-steps": d_steps}
+                 "--r1-gamma": r1_gamma, "--r1-every": r1_every, "--d-steps": d_steps,
+                 "--ema": ema}
         given = [name for name, value in fixed.items() if value is not None]
         if given:
             raise KganError(f"--resume takes its options from the run's config.json; drop {', '.join(given)}")
@@ -106,7 +108,7 @@ def fit(dataset, preset, epochs, batch_size, lr_d, lr_g, latent_dim, save_every,
               eval_metric=eval_metric, eval_samples=eval_samples, strategy=strategy,
               replicas=replicas, sync_batchnorm=sync_batchnorm, precision=precision, jit=jit,
               loss=loss, gp_weight=gp_weight, r1_gamma=r1_gamma, r1_every=r1_every,
-              d_steps=d_steps, verbose=not quiet, epochs=epochs, batch_size=batch_size,
+              d_steps=d_steps, ema=ema, verbose=not quiet, epochs=epochs, batch_size=batch_size,
               lr_d=lr_d, lr_g=lr_g, latent_dim=latent_dim, save_every=save_every)
 
 
@@ -128,10 +130,11 @@ def sample(source, num_samples, seed, out):
 @click.argument("source", type=click.Path(exists=True))
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="The model's base folder, e.g. exported/NAME; the export goes to OUT/VERSION/.")
 @click.option("--version", "version", type=_POSITIVE, help="The version number.  [default: the next free one]")
+@click.option("--raw", is_flag=True, help="Export the trained weights, not their moving average (runs with --ema).")
 @_user_errors
-def export(source, out, version):
+def export(source, out, version, raw):
     """Export the generator of a run directory or .keras file for TensorFlow Serving."""
-    target = kexport.export_generator(sampling.load_gan(source), out, version=version)
+    target = kexport.export_generator(sampling.load_gan(source), out, version=version, raw=raw)
     click.echo(f"exported the generator to {target}")
 
 

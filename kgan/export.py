@@ -32,8 +32,10 @@ def _listdir(path):
     return os.listdir(path) if os.path.isdir(path) else []
 
 
-def export_generator(gan, base, version=None):
+def export_generator(gan, base, version=None, raw=False):
     """Exports `gan`'s generator (and no other variable) as `base/VERSION/`.
+
+    With EMA the moving-average weights are exported (`gan.sampling_generator()`), unless `raw`.
 
     The SavedModel is written to a temporary folder beside the version and renamed into place,
     so a crash mid-write never leaves a partial version that TF Serving would load.
@@ -42,6 +44,7 @@ def export_generator(gan, base, version=None):
         gan: a `kgan.GAN`.
         base: the model's base folder, e.g. `exported/pokemon`.
         version: a positive integer; defaults to the next free one.
+        raw: export the trained weights even when EMA weights exist.
 
     Returns:
         The path of the new version folder.
@@ -60,7 +63,8 @@ def export_generator(gan, base, version=None):
     # TF Serving only loads folders named by an integer: the temporary one is invisible to it.
     tmp = os.path.join(base, f".tmp-{version}-{os.getpid()}")
     try:
-        _archive(gan.generator, gan.latent_dim).write_out(tmp, verbose=False)
+        generator = gan.generator if raw else gan.sampling_generator()
+        _archive(generator, gan.latent_dim).write_out(tmp, verbose=False)
         os.rename(tmp, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

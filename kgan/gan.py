@@ -223,6 +223,30 @@ class GAN(keras.Model):
         self.fake_accuracy_tracker.update_state(fake_accuracy)
         return {metric.name: metric.result() for metric in self.metrics}
 
+    def _ema_averages(self):
+        """The generator optimizer's moving averages of the generator's trainable weights, or
+        `None` without EMA (a `LossScaleOptimizer` keeps them in its inner optimizer)."""
+        optimizer = getattr(self.g_optimizer, "inner_optimizer", self.g_optimizer)
+        if not getattr(optimizer, "use_ema", False):
+            return None
+        return optimizer._model_variables_moving_average  # Keras keeps them under this name
+
+    def sampling_generator(self):
+        """The generator to sample from: with EMA (`Adam(use_ema=True, ...)` as `g_optimizer`)
+        a copy holding the moving averages of its weights, else the generator itself.
+
+        The copy is made afresh on each call (the averages move with every step), with the live
+        generator's non-trainable weights (BatchNorm statistics).
+        """
+        averages = self._ema_averages() if self.compiled else None
+        if averages is None:
+            return self.generator
+        copy = keras.models.clone_model(self.generator)
+        copy.set_weights(self.generator.get_weights())
+        for variable, average in zip(copy.trainable_variables, averages):
+            variable.assign(average)
+        return copy
+
     @property
     def sample_shape(self):
         """One generated sample's shape, e.g. `(64, 64, 3)` or `(2,)`."""
@@ -234,16 +258,18 @@ class GAN(keras.Model):
         return int(self.g_optimizer.iterations.numpy()) if self.compiled else 0
 
     def generate(self, n, seed=None, batch_size=256):
-        """Generates `n` samples from latent vectors drawn with `latent_batch(n, ..., seed)`.
+        """Generates `n` samples from latent vectors drawn with `latent_batch(n, ..., seed)`,
+        with the `sampling_generator()` (the EMA weights when there are any).
 
         Returns:
             A NumPy array `[n, ...]`: the generator's raw output (images in [-1, 1]).
         """
         z = latent_batch(n, self.latent_dim, seed)
+        generator = self.sampling_generator()
         # Direct calls, not predict(): under a multi-worker strategy predict() would wait for
         # the other workers.
         return np.concatenate([
-            ops.convert_to_numpy(self.generator(z[i : i + batch_size], training=False))
+            ops.convert_to_numpy(generator(z[i : i + batch_size], training=False))
             for i in range(0, n, batch_size)
         ])
 

@@ -38,6 +38,8 @@ class Preset:
         r1_gamma: the R1 penalty's gamma (0: off).
         r1_every: apply R1 every this many discriminator steps (lazy regularisation).
         d_steps: discriminator updates per generator update.
+        ema: the decay of an exponential moving average of the generator's weights, used for
+            samples, evaluation and export (0: off; 0.999 is common).
         save_every: write samples, the loss plot and a checkpoint every this many epochs (and
             after the last).
         sync_batchnorm: under a distribution strategy, compute BatchNorm statistics over the
@@ -65,6 +67,7 @@ class Preset:
     r1_gamma: float = 0.0
     r1_every: int = 1
     d_steps: int = 1
+    ema: float = 0.0
     save_every: int = 1
     sync_batchnorm: bool = False
     precision: str = "auto"
@@ -85,16 +88,16 @@ class Preset:
         """Returns a copy with the given fields replaced; `None` values are ignored."""
         return dataclasses.replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
-    def _optimizer(self, learning_rate, total_steps):
+    def _optimizer(self, learning_rate, total_steps, ema=0.0):
         if self.lr_schedule == "cosine":
             learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, total_steps)
         elif self.lr_schedule != "constant":
             raise KganError(f"unknown lr_schedule {self.lr_schedule!r}; use constant or cosine")
+        options = {"beta_1": self.beta_1, "beta_2": self.beta_2, "use_ema": bool(ema),
+                   "ema_momentum": ema or 0.99}
         if self.weight_decay:
-            return keras.optimizers.AdamW(
-                learning_rate, weight_decay=self.weight_decay, beta_1=self.beta_1, beta_2=self.beta_2
-            )
-        return keras.optimizers.Adam(learning_rate, beta_1=self.beta_1, beta_2=self.beta_2)
+            return keras.optimizers.AdamW(learning_rate, weight_decay=self.weight_decay, **options)
+        return keras.optimizers.Adam(learning_rate, **options)
 
     def build_gan(self, seed, steps_per_epoch, verbose=False):
         """Builds and compiles the preset's GAN in its precision.
@@ -118,7 +121,8 @@ class Preset:
         total_steps = self.epochs * steps_per_epoch
         gan.compile(
             d_optimizer=precision.wrap_optimizer(self._optimizer(self.lr_d, total_steps), chosen),
-            g_optimizer=precision.wrap_optimizer(self._optimizer(self.lr_g, total_steps), chosen),
+            g_optimizer=precision.wrap_optimizer(
+                self._optimizer(self.lr_g, total_steps, ema=self.ema), chosen),
             loss=self.loss,
             gp_weight=self.gp_weight,
             r1_gamma=self.r1_gamma,

@@ -1,0 +1,81 @@
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from conftest import make_gaussian_gan
+
+import kgan
+from kgan.export import export_generator
+
+DECAY, LR, STEPS = 0.9, 0.1, 5
+
+
+def ema_gan():
+    gan = make_gaussian_gan()
+    gan.compile(keras.optimizers.Adam(1e-3),
+                keras.optimizers.SGD(LR, use_ema=True, ema_momentum=DECAY))
+    return gan
+
+
+def fixed_updates(gan, gradient=1.0):
+    weights = gan.generator.trainable_variables
+    for _ in range(STEPS):
+        gan.g_optimizer.apply_gradients([(tf.fill(w.shape, gradient), w) for w in weights])
+
+
+def test_ema_weights_are_the_closed_form_average():
+    gan = ema_gan()
+    start = [w.numpy() for w in gan.generator.trainable_variables]
+    fixed_updates(gan)
+    # SGD with a constant gradient of 1: w_j = w_0 - j * lr. The first average is w_1, then
+    # avg_j = d * avg_(j-1) + (1 - d) * w_j, so
+    # avg_k = d^(k-1) w_1 + (1 - d) * sum_(j=2..k) d^(k-j) w_j.
+    averaged = gan.sampling_generator().trainable_variables
+    for w0, average in zip(start, averaged):
+        iterate = [w0 - j * LR for j in range(STEPS + 1)]
+        expected = DECAY ** (STEPS - 1) * iterate[1] + (1 - DECAY) * sum(
+            DECAY ** (STEPS - j) * iterate[j] for j in range(2, STEPS + 1))
+        np.testing.assert_allclose(average.numpy(), expected, rtol=1e-5, atol=1e-6)
+        assert not np.allclose(average.numpy(), iterate[STEPS])  # not the raw weights
+
+
+def test_samples_and_exports_use_the_average_unless_raw(tmp_path):
+    gan = ema_gan()
+    fixed_updates(gan)
+    z = kgan.latent_batch(16, 2, seed=0)
+    averaged = gan.sampling_generator()(z).numpy()
+    np.testing.assert_allclose(gan.generate(16, seed=0), averaged, atol=1e-6)
+    assert not np.allclose(averaged, gan.generator(z).numpy())
+    for raw, expected in ((False, averaged), (True, gan.generator(z).numpy())):
+        path = export_generator(gan, str(tmp_path / "export"), raw=raw)
+        served = tf.saved_model.load(path).signatures["serving_default"](z=tf.constant(z))
+        np.testing.assert_allclose(served["samples"].numpy(), expected, atol=1e-5)
+
+
+def test_ema_survives_the_keras_round_trip(tmp_path):
+    gan = ema_gan()
+    fixed_updates(gan)
+    gan.save(tmp_path / "gan.keras")
+    loaded = keras.saving.load_model(tmp_path / "gan.keras")
+    for a, b in zip(loaded.sampling_generator().get_weights(), gan.sampling_generator().get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_resume_keeps_the_average(tmp_path):
+    # A constant rate: a cosine schedule would be sized for the first run's epochs.
+    options = {"dataset": "gaussian", "batch_size": 100, "save_every": 1, "ema": 0.99,
+               "lr_schedule": "constant",
+               "verbose": False}
+    straight = kgan.fit(run_dir=str(tmp_path / "a"), epochs=2, seed=1, **options)
+    kgan.fit(run_dir=str(tmp_path / "b"), epochs=1, seed=1, **options)
+    resumed = kgan.resume(str(tmp_path / "b"), epochs=2, verbose=False)
+    assert resumed.g_optimizer.use_ema
+    for a, b in zip(resumed.sampling_generator().get_weights(),
+                    straight.sampling_generator().get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_preset_ema_option():
+    gan = kgan.get_preset("gaussian").with_overrides(ema=0.999).build_gan(0, steps_per_epoch=1)
+    assert gan.g_optimizer.use_ema and gan.g_optimizer.ema_momentum == pytest.approx(0.999)
+    assert not gan.d_optimizer.use_ema
