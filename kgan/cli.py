@@ -82,12 +82,14 @@ _POSITIVE = click.IntRange(min=1)
 @click.option("--r1-every", type=_POSITIVE, help="Apply R1 every N discriminator steps.  [default: the preset's]")
 @click.option("--d-steps", type=_POSITIVE, help="Discriminator updates per generator update.  [default: the preset's]")
 @click.option("--ema", type=click.FloatRange(0, 1, max_open=True), help="Keep an exponential moving average of the generator's weights with this decay (e.g. 0.999) for samples, evaluation and export.  [default: the preset's]")
+@click.option("--diffaugment", "augment", is_flag=False, flag_value="color,translation,cutout", help="DiffAugment the discriminator's inputs; alone it means color,translation,cutout.  [default: the preset's]")
+@click.option("--spectral-norm", is_flag=True, default=None, help="Spectral normalisation of the discriminator's layers.")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 @_user_errors
 def fit(dataset, preset, epochs, batch_size, lr_d, lr_g, latent_dim, save_every, seed, run_dir,
         data_dir, resume_dir, tensorboard, eval_every, eval_metric, eval_samples, strategy,
         replicas, sync_batchnorm, precision, jit, loss, gp_weight, r1_gamma, r1_every, d_steps,
-        ema, quiet):
+        ema, augment, spectral_norm, quiet):
     """Train a GAN and write a run directory (config, checkpoints, samples, losses)."""
     if resume_dir:
         fixed = {"--dataset": dataset, "--preset": preset, "--batch-size": batch_size,
@@ -96,7 +98,7 @@ def fit(dataset, preset, epochs, batch_size, lr_d, lr_g, latent_dim, save_every,
                  "--tensorboard": tensorboard or None, "--sync-batchnorm": sync_batchnorm,
                  "--precision": precision, "--jit": jit, "--loss": loss, "--gp-weight": gp_weight,
                  "--r1-gamma": r1_gamma, "--r1-every": r1_every, "--d-steps": d_steps,
-                 "--ema": ema}
+                 "--ema": ema, "--diffaugment": augment, "--spectral-norm": spectral_norm}
         given = [name for name, value in fixed.items() if value is not None]
         if given:
             raise KganError(f"--resume takes its options from the run's config.json; drop {', '.join(given)}")
@@ -108,7 +110,8 @@ def fit(dataset, preset, epochs, batch_size, lr_d, lr_g, latent_dim, save_every,
               eval_metric=eval_metric, eval_samples=eval_samples, strategy=strategy,
               replicas=replicas, sync_batchnorm=sync_batchnorm, precision=precision, jit=jit,
               loss=loss, gp_weight=gp_weight, r1_gamma=r1_gamma, r1_every=r1_every,
-              d_steps=d_steps, ema=ema, verbose=not quiet, epochs=epochs, batch_size=batch_size,
+              d_steps=d_steps, ema=ema, augment=augment, spectral_norm=spectral_norm,
+              verbose=not quiet, epochs=epochs, batch_size=batch_size,
               lr_d=lr_d, lr_g=lr_g, latent_dim=latent_dim, save_every=save_every)
 
 

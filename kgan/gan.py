@@ -9,7 +9,9 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from kgan import augment as kaugment
 from kgan import losses, penalties
+from kgan.errors import KganError
 
 # Each update draws its noise from a stateless generator keyed by (seed, stream, step, replica):
 # the noise is a pure function of the optimizers' iteration counts, so a resumed run draws exactly
@@ -18,6 +20,10 @@ from kgan import losses, penalties
 _DISCRIMINATOR_STREAM = 0
 _GENERATOR_STREAM = 1
 _PENALTY_STREAM = 2
+_AUGMENT_REAL_STREAM = 3
+_AUGMENT_FAKE_STREAM = 4
+_AUGMENT_GENERATED_STREAM = 5
+_STREAMS = 6
 
 
 def latent_batch(n, latent_dim, seed=None):
@@ -78,7 +84,7 @@ class GAN(keras.Model):
         return self.generator(z, training=training)
 
     def compile(self, d_optimizer="adam", g_optimizer="adam", loss="nonsaturating",
-                gp_weight=None, r1_gamma=0.0, r1_every=1, d_steps=1, **kwargs):
+                gp_weight=None, r1_gamma=0.0, r1_every=1, d_steps=1, augment="", **kwargs):
         """Configures training.
 
         Both optimizers are built here, before training, so that checkpoints, `.keras` files and
@@ -95,6 +101,8 @@ class GAN(keras.Model):
                 (lazy regularisation).
             d_steps: discriminator updates per generator update (WGAN-GP uses 5); each draws
                 fresh noise for the same real batch.
+            augment: DiffAugment transformations applied to every discriminator input, e.g.
+                `"color,translation,cutout"` (empty: none); see `kgan.augment`.
             **kwargs: passed to `keras.Model.compile` (e.g. `jit_compile`, `steps_per_execution`).
         """
         # optimizer=None: a bare compile() would create an unused RMSprop as `self.optimizer`.
@@ -108,7 +116,11 @@ class GAN(keras.Model):
         self.gp_weight = float((10.0 if loss == "wasserstein" else 0.0) if gp_weight is None
                                else gp_weight)
         self.r1_gamma, self.r1_every, self.d_steps = float(r1_gamma), int(r1_every), int(d_steps)
+        self.augment = augment
+        self._augment_policy = kaugment.parse_policy(augment)
         self.build()
+        if self._augment_policy and len(self.sample_shape) != 3:
+            raise KganError("DiffAugment transforms images; this generator makes points")
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
 
@@ -127,8 +139,8 @@ class GAN(keras.Model):
 
         Args:
             batch_size: this replica's batch size.
-            stream: 0 for discriminator updates, 1 for generator updates (2 draws the gradient
-                penalty's interpolation weights).
+            stream: 0 for discriminator updates, 1 for generator updates (the other streams
+                draw the gradient penalty's and the augmentations' random numbers).
             step: that optimizer's iteration count.
             replica: the replica id; defaults to the current replica's (0 without a strategy).
         """
@@ -138,7 +150,8 @@ class GAN(keras.Model):
     def _seed(self, stream, step, replica=None):
         if replica is None:
             replica = tf.distribute.get_replica_context().replica_id_in_sync_group
-        seed = tf.stack([tf.constant(self.seed, tf.int64), 3 * tf.cast(step, tf.int64) + stream])
+        seed = tf.stack([tf.constant(self.seed, tf.int64),
+                         _STREAMS * tf.cast(step, tf.int64) + stream])
         return tf.random.experimental.stateless_fold_in(seed, tf.cast(replica, tf.int64))
 
     @staticmethod
@@ -160,8 +173,10 @@ class GAN(keras.Model):
         """
         if z is None:
             z = self.noise(ops.shape(real)[0], _DISCRIMINATOR_STREAM, self.d_optimizer.iterations)
+        step = self.d_optimizer.iterations
         # Outside the tape: the fakes are constants here, so no generator gradient is computed.
-        fake = self.generator(z, training=True)
+        fake = self._augmented(self.generator(z, training=True), _AUGMENT_FAKE_STREAM, step)
+        real = self._augmented(real, _AUGMENT_REAL_STREAM, step)
         with tf.GradientTape() as tape:
             real_logits = self.discriminator(real, training=True)  # [batch, 1]
             fake_logits = self.discriminator(fake, training=True)  # [batch, 1]
@@ -174,6 +189,12 @@ class GAN(keras.Model):
         real_accuracy = ops.mean(ops.cast(real_logits > 0, "float32"))
         fake_accuracy = ops.mean(ops.cast(fake_logits < 0, "float32"))
         return loss, real_accuracy, fake_accuracy
+
+    def _augmented(self, images, stream, step):
+        """DiffAugment of a discriminator input (unchanged without a policy)."""
+        if not self._augment_policy:
+            return images
+        return kaugment.diff_augment(images, self._augment_policy, self._seed(stream, step))
 
     def _penalties(self, real, fake):
         """The gradient penalties the compile options ask for, added to the discriminator loss."""
@@ -202,7 +223,9 @@ class GAN(keras.Model):
         if z is None:
             z = self.noise(batch_size, _GENERATOR_STREAM, self.g_optimizer.iterations)
         with tf.GradientTape() as tape:
-            fake_logits = self.discriminator(self.generator(z, training=True), training=True)
+            fake = self._augmented(self.generator(z, training=True), _AUGMENT_GENERATED_STREAM,
+                                   self.g_optimizer.iterations)
+            fake_logits = self.discriminator(fake, training=True)
             loss = self.generator_loss(fake_logits)
             replica_loss = self.g_optimizer.scale_loss(self._replica_share(loss))
         weights = self.generator.trainable_weights
@@ -301,6 +324,7 @@ class GAN(keras.Model):
             "r1_gamma": self.r1_gamma,
             "r1_every": self.r1_every,
             "d_steps": self.d_steps,
+            "augment": self.augment,
         }
 
     def compile_from_config(self, config):
@@ -308,5 +332,6 @@ class GAN(keras.Model):
         self.compile(
             d_optimizer=keras.optimizers.deserialize(config["d_optimizer"]),
             g_optimizer=keras.optimizers.deserialize(config["g_optimizer"]),
-            **{key: config[key] for key in ("loss", "gp_weight", "r1_gamma", "r1_every", "d_steps")},
+            **{key: config[key]
+               for key in ("loss", "gp_weight", "r1_gamma", "r1_every", "d_steps", "augment")},
         )

@@ -38,6 +38,10 @@ class Preset:
         r1_gamma: the R1 penalty's gamma (0: off).
         r1_every: apply R1 every this many discriminator steps (lazy regularisation).
         d_steps: discriminator updates per generator update.
+        augment: DiffAugment transformations for the discriminator's inputs (`""`: none;
+            `"color,translation,cutout"` for small data sets).
+        spectral_norm: spectral normalisation of the discriminator's convolutions and dense
+            layers (Miyato et al. 2018).
         ema: the decay of an exponential moving average of the generator's weights, used for
             samples, evaluation and export (0: off; 0.999 is common).
         save_every: write samples, the loss plot and a checkpoint every this many epochs (and
@@ -68,6 +72,8 @@ class Preset:
     r1_every: int = 1
     d_steps: int = 1
     ema: float = 0.0
+    augment: str = ""
+    spectral_norm: bool = False
     save_every: int = 1
     sync_batchnorm: bool = False
     precision: str = "auto"
@@ -114,6 +120,8 @@ class Preset:
         chosen = precision.resolve(self.precision, verbose)
         with precision.dtype_policy(chosen):
             generator, discriminator = NETWORKS[self.networks](self.latent_dim, self.sample_shape)
+            if self.spectral_norm:
+                discriminator = _spectrally_normalized(discriminator)
         for layer in generator.layers + discriminator.layers:
             if isinstance(layer, keras.layers.BatchNormalization):
                 layer.synchronized = self.sync_batchnorm
@@ -128,6 +136,7 @@ class Preset:
             r1_gamma=self.r1_gamma,
             r1_every=self.r1_every,
             d_steps=self.d_steps,
+            augment=self.augment,
             jit_compile=self._jit(),
         )
         return gan
@@ -136,6 +145,17 @@ class Preset:
         if self.jit not in ("auto", "on", "off"):
             raise KganError(f"unknown jit setting {self.jit!r}; use auto, on or off")
         return self.jit == "on" or (self.jit == "auto" and bool(tf.config.list_physical_devices("GPU")))
+
+
+def _spectrally_normalized(network):
+    """A copy of a Sequential network with every Conv2D and Dense layer wrapped in
+    `keras.layers.SpectralNormalization` (one power iteration per training step)."""
+    layers = [
+        keras.layers.SpectralNormalization(layer)
+        if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense)) else layer
+        for layer in network.layers
+    ]
+    return keras.Sequential([keras.Input(network.input_shape[1:])] + layers, name=network.name)
 
 
 PRESETS = {

@@ -1,0 +1,79 @@
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import kgan
+from kgan import augment
+from kgan.errors import KganError
+
+POLICY = ("color", "translation", "cutout")
+
+
+def images(seed=0):
+    return tf.random.stateless_uniform((6, 16, 16, 3), (seed, 1), -1, 1)
+
+
+def test_augmentation_keeps_shape_and_range():
+    out = augment.diff_augment(images(), POLICY, tf.constant([1, 2], tf.int64))
+    assert out.shape == (6, 16, 16, 3)
+    assert float(tf.reduce_min(out)) >= -1.0 and float(tf.reduce_max(out)) <= 1.0
+    assert not np.allclose(out.numpy(), images().numpy())
+
+
+def test_the_same_op_on_real_and_fake():
+    # One function for both batches: with the same seed, equal inputs get equal outputs.
+    seed = tf.constant([3, 4], tf.int64)
+    batch = images()
+    np.testing.assert_array_equal(augment.diff_augment(batch, POLICY, seed).numpy(),
+                                  augment.diff_augment(tf.identity(batch), POLICY, seed).numpy())
+    other = augment.diff_augment(batch, POLICY, tf.constant([3, 5], tf.int64))
+    assert not np.allclose(other.numpy(), augment.diff_augment(batch, POLICY, seed).numpy())
+
+
+def test_gradients_flow_through_the_augmentation():
+    batch = tf.Variable(images())
+    with tf.GradientTape() as tape:
+        total = tf.reduce_sum(augment.diff_augment(batch, POLICY, tf.constant([1, 1], tf.int64)))
+    assert float(tf.reduce_sum(tf.abs(tape.gradient(total, batch)))) > 0
+
+
+def test_translation_moves_content_by_at_most_an_eighth():
+    one = np.zeros((4, 16, 16, 1), np.float32)
+    one[:, 8, 8, 0] = 1.0
+    shifted = augment.translation(tf.constant(one), tf.constant([5, 6], tf.int64)).numpy()
+    for image in shifted:
+        (y,), (x,) = np.nonzero(image[..., 0] == 1.0)
+        assert abs(y - 8) <= 2 and abs(x - 8) <= 2
+
+
+def test_cutout_zeroes_a_quarter_at_most():
+    ones = tf.ones((8, 16, 16, 1))
+    holes = 1.0 - augment.cutout(ones, tf.constant([7, 8], tf.int64)).numpy()
+    assert 0 < holes.mean() <= 0.25
+
+
+def test_unknown_transformation_and_points():
+    with pytest.raises(KganError, match="unknown augmentation blur"):
+        augment.parse_policy("color,blur")
+    with pytest.raises(KganError, match="DiffAugment transforms images"):
+        kgan.get_preset("gaussian").with_overrides(augment="color").build_gan(0, 1)
+
+
+def test_gan_trains_with_diffaugment_and_spectral_norm():
+    preset = kgan.get_preset("mnist").with_overrides(
+        augment="color,translation,cutout", spectral_norm=True, precision="fp32")
+    gan = preset.build_gan(0, steps_per_epoch=1)
+    real = tf.random.stateless_uniform((8, 28, 28, 1), (1, 2), -1, 1)
+    for _ in range(5):
+        logs = gan.train_step(real)
+    assert all(np.isfinite(float(v)) for v in logs.values())
+    wrapped = [layer for layer in gan.discriminator.layers
+               if isinstance(layer, keras.layers.SpectralNormalization)]
+    assert len(wrapped) == 4  # every convolution of the 28x28 discriminator
+    for layer in wrapped:
+        kernel = layer.layer.kernel.numpy()
+        top = np.linalg.svd(kernel.reshape(-1, kernel.shape[-1]), compute_uv=False)[0]
+        assert top == pytest.approx(1.0, abs=0.1)
+    assert kgan.GAN.from_config(gan.get_config()).discriminator.count_params() == (
+        gan.discriminator.count_params())
