@@ -111,3 +111,20 @@ def test_another_keras_backend_is_refused_in_one_line():
         "ImportError: kgan needs Keras' TensorFlow backend but KERAS_BACKEND=jax; "
         "unset it or set KERAS_BACKEND=tensorflow."
     )
+
+
+def test_regularisation_options_reach_the_run_config(tmp_path):
+    from imagedata import write_image_folder
+
+    write_image_folder(tmp_path / "images", count=8)
+    run = tmp_path / "run"
+    result = invoke("fit", "--dataset", f"folder:{tmp_path / 'images'}", "--preset", "mnist",
+                    "--epochs", "1", "--batch-size", "8", "--diffaugment", "--spectral-norm",
+                    "--ema", "0.99", "--loss", "hinge", "--d-steps", "2", "--precision", "fp32",
+                    "--run-dir", str(run), "--quiet")
+    assert result.exit_code == 0, result.output
+    import json
+
+    preset = json.loads((run / "config.json").read_text())["preset"]
+    assert preset["augment"] == "color,translation,cutout" and preset["spectral_norm"] is True
+    assert (preset["ema"], preset["loss"], preset["d_steps"]) == (0.99, "hinge", 2)
