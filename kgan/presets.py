@@ -67,7 +67,7 @@ class Preset:
     weight_decay: float = 0.0
     lr_schedule: str = "constant"
     loss: str = "nonsaturating"
-    gp_weight: float = None
+    gp_weight: float | None = None
     r1_gamma: float = 0.0
     r1_every: int = 1
     d_steps: int = 1
