@@ -262,7 +262,8 @@ class GAN(keras.Model):
         generator's non-trainable weights (BatchNorm statistics).
         """
         averages = self._ema_averages() if self.compiled else None
-        if averages is None:
+        # Keras starts the averages at zero and sets them to the weights at the first step.
+        if averages is None or self.step == 0:
             return self.generator
         copy = keras.models.clone_model(self.generator)
         copy.set_weights(self.generator.get_weights())

@@ -79,3 +79,5 @@ def test_preset_ema_option():
     gan = kgan.get_preset("gaussian").with_overrides(ema=0.999).build_gan(0, steps_per_epoch=1)
     assert gan.g_optimizer.use_ema and gan.g_optimizer.ema_momentum == pytest.approx(0.999)
     assert not gan.d_optimizer.use_ema
+    # Before the first step there is no average yet: samples come from the generator itself.
+    assert gan.sampling_generator() is gan.generator
