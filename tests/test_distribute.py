@@ -35,6 +35,11 @@ def test_mirrored_step_equals_a_single_device_step(networks):
         assert result["logged"][name] == pytest.approx(value, abs=1e-5), name
 
 
+def test_every_training_option_runs_mirrored_in_bfloat16():
+    result = run_script("options")
+    assert result == {"replicas": 2, "d_steps": 4, "finite": True}
+
+
 def _free_ports(count):
     sockets = [socket.socket() for _ in range(count)]
     for s in sockets:
