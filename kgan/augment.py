@@ -9,7 +9,7 @@ per example from a stateless seed, so a resumed run augments exactly as before.
 import tensorflow as tf
 from keras import ops
 
-from kgan.errors import KganError
+from kgan.errors import parse_names
 
 
 def _uniform(seed, shape, salt):
@@ -58,12 +58,7 @@ TRANSFORMS = {"color": color, "translation": translation, "cutout": cutout}
 
 def parse_policy(policy):
     """Splits `color,translation,cutout` into a tuple of transformation names (checked)."""
-    names = tuple(name.strip() for name in policy.split(",") if name.strip())
-    unknown = [name for name in names if name not in TRANSFORMS]
-    if unknown:
-        raise KganError(f"unknown augmentation {', '.join(unknown)}; choose from: "
-                        f"{', '.join(TRANSFORMS)}")
-    return names
+    return parse_names(policy, TRANSFORMS, "augmentation")
 
 
 def diff_augment(images, policy, seed):

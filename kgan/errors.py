@@ -5,6 +5,19 @@ class KganError(Exception):
     """A problem the user can fix (bad option, missing data, unwritable folder)."""
 
 
+def parse_names(text, registry, what):
+    """Splits a comma-separated option like `fid,kid,swd` into a tuple of registered names.
+
+    Raises:
+        KganError: a name is not in `registry`.
+    """
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    unknown = [name for name in names if name not in registry]
+    if unknown:
+        raise KganError(f"unknown {what} {', '.join(unknown)}; choose one of: {', '.join(registry)}")
+    return names
+
+
 def lookup(registry, name, what):
     """Returns `registry[name]`, or raises `KganError` naming the choices.
 

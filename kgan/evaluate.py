@@ -8,7 +8,7 @@ import numpy as np
 
 from kgan import data
 from kgan.data.pipeline import to_model_range
-from kgan.errors import KganError
+from kgan.errors import KganError, parse_names
 from kgan.metrics import METRICS
 from kgan.metrics.inception import inception_features, inception_network
 
@@ -18,12 +18,10 @@ OFFLINE_METRICS = ("swd",)
 
 
 def parse_metrics(names):
-    """Splits `fid,kid,swd` into names, checking each against the registry."""
-    parsed = [name.strip() for name in names.split(",") if name.strip()]
-    unknown = [name for name in parsed if name not in METRICS]
-    if unknown or not parsed:
-        raise KganError(f"unknown metric {', '.join(unknown) or repr(names)}; choose from: "
-                        f"{', '.join(METRICS)}")
+    """Splits `fid,kid,swd` into metric names; at least one is needed."""
+    parsed = parse_names(names, METRICS, "metric")
+    if not parsed:
+        raise KganError(f"--metrics names no metric; choose from: {', '.join(METRICS)}")
     return parsed
 
 

@@ -9,6 +9,7 @@ import sys
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import kgan
 from kgan import distribute
@@ -84,8 +85,9 @@ def test_two_workers_train_identically_and_only_the_chief_writes(tmp_path):
 
 
 def test_strategy_choice():
-    assert distribute.make_strategy("default") is not None
-    assert distribute.make_strategy("auto").num_replicas_in_sync == 1  # no GPUs here
+    default = distribute.make_strategy("default")
+    assert default is tf.distribute.get_strategy() and default.num_replicas_in_sync == 1
+    assert distribute.make_strategy("auto") is default  # no GPUs here
     with pytest.raises(KganError, match="unknown strategy 'ring'"):
         distribute.make_strategy("ring")
 
