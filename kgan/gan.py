@@ -17,7 +17,7 @@ from kgan.errors import KganError
 # the noise is a pure function of the optimizers' iteration counts, so a resumed run draws exactly
 # the noise the uninterrupted run would have drawn, and every replica of a distributed run draws
 # its own.
-_DISCRIMINATOR_STREAM = 0
+_CRITIC_STREAM = 0
 _GENERATOR_STREAM = 1
 _PENALTY_STREAM = 2
 _AUGMENT_REAL_STREAM = 3
@@ -40,7 +40,7 @@ class GAN(keras.Model):
     """A generative adversarial network trained with `model.fit(dataset)`.
 
     Each `train_step` first updates the discriminator on a real batch and a batch of detached
-    fakes, then updates the generator on fresh noise. `model(z)` runs the generator.
+    fakes, then updates the generator on the same fakes. `model(z)` runs the generator.
 
     Args:
         generator: a Keras model from `[batch, latent_dim]` noise to samples.
@@ -139,8 +139,9 @@ class GAN(keras.Model):
 
         Args:
             batch_size: this replica's batch size.
-            stream: 0 for discriminator updates, 1 for generator updates (the other streams
-                draw the gradient penalty's and the augmentations' random numbers).
+            stream: 0 for the fakes of extra critic updates (`d_steps` > 1), 1 for the fakes
+                each `train_step` shares between its two updates (the other streams draw the
+                gradient penalty's and the augmentations' random numbers).
             step: that optimizer's iteration count.
             replica: the replica id; defaults to the current replica's (0 without a strategy).
         """
@@ -154,41 +155,48 @@ class GAN(keras.Model):
                          _STREAMS * tf.cast(step, tf.int64) + stream])
         return tf.random.experimental.stateless_fold_in(seed, tf.cast(replica, tf.int64))
 
-    @staticmethod
-    def _replica_share(loss):
-        # Each replica averages over its own share of the global batch, and the optimizer sums
-        # the replicas' gradients: dividing by their number makes N replicas take the same step
-        # as one device on the whole batch.
-        return loss / tf.distribute.get_strategy().num_replicas_in_sync
-
-    def discriminator_step(self, real, z=None):
-        """One discriminator update on a real batch and as many detached fakes.
+    def discriminator_step(self, real, fake=None):
+        """One discriminator update on a real batch and a batch of fakes.
 
         Args:
             real: a batch of real samples, `[batch, ...]`.
-            z: the fakes' latent vectors; drawn with `noise()` when `None`.
+            fake: as many generated samples, taken as constants; when `None` the generator makes
+                them from fresh noise.
 
         Returns:
             `(loss, real_accuracy, fake_accuracy)` before the update.
         """
-        if z is None:
-            z = self.noise(ops.shape(real)[0], _DISCRIMINATOR_STREAM, self.d_optimizer.iterations)
         step = self.d_optimizer.iterations
-        # Outside the tape: the fakes are constants here, so no generator gradient is computed.
-        fake = self._augmented(self.generator(z, training=True), _AUGMENT_FAKE_STREAM, step)
+        if fake is None:
+            # Outside the tape: the fakes are constants here, so no generator gradient is computed.
+            z = self.noise(ops.shape(real)[0], _CRITIC_STREAM, step)
+            fake = self.generator(z, training=True)
+        fake = self._augmented(fake, _AUGMENT_FAKE_STREAM, step)
         real = self._augmented(real, _AUGMENT_REAL_STREAM, step)
         with tf.GradientTape() as tape:
             real_logits = self.discriminator(real, training=True)  # [batch, 1]
             fake_logits = self.discriminator(fake, training=True)  # [batch, 1]
             loss = self.discriminator_loss(real_logits, fake_logits) + self._penalties(real, fake)
-            # scale_loss: a LossScaleOptimizer's loss scaling under float16; otherwise a no-op.
-            replica_loss = self.d_optimizer.scale_loss(self._replica_share(loss))
-        weights = self.discriminator.trainable_weights
-        grads = tape.gradient(replica_loss, weights)
-        self.d_optimizer.apply_gradients(zip(grads, weights))
+            replica_loss = self._replica_loss(self.d_optimizer, loss)
+        self._apply_gradients(self.d_optimizer, tape, replica_loss, self.discriminator)
         real_accuracy = ops.mean(ops.cast(real_logits > 0, "float32"))
         fake_accuracy = ops.mean(ops.cast(fake_logits < 0, "float32"))
         return loss, real_accuracy, fake_accuracy
+
+    @staticmethod
+    def _replica_loss(optimizer, loss):
+        """The loss this replica differentiates: its share of the global batch's, scaled up by a
+        `LossScaleOptimizer` under float16 (`scale_loss` is a no-op otherwise)."""
+        # Each replica averages over its own share of the global batch, and the optimizer sums
+        # the replicas' gradients: dividing by their number makes N replicas take the same step
+        # as one device on the whole batch.
+        return optimizer.scale_loss(loss / tf.distribute.get_strategy().num_replicas_in_sync)
+
+    @staticmethod
+    def _apply_gradients(optimizer, tape, replica_loss, network):
+        """Updates `network` with the gradient of `replica_loss`, which `tape` recorded."""
+        weights = network.trainable_weights
+        optimizer.apply_gradients(zip(tape.gradient(replica_loss, weights), weights))
 
     def _augmented(self, images, stream, step):
         """DiffAugment of a discriminator input (unchanged without a policy)."""
@@ -213,33 +221,40 @@ class GAN(keras.Model):
             )
         return total
 
-    def generator_step(self, batch_size, z=None):
-        """One generator update on `batch_size` fresh latent vectors; returns the loss.
+    def adversarial_step(self, real, z):
+        """One discriminator update, then one generator update, on one batch of fakes.
+
+        The generator runs once: the discriminator learns to reject `generator(z)`, then the
+        generator learns from the updated discriminator's verdict on the same samples (d2l's
+        `update_D` and `update_G` with the same noise, without computing `generator(z)` twice).
 
         Args:
-            batch_size: this replica's batch size.
-            z: the latent vectors; drawn with `noise()` when `None`.
+            real: a batch of real samples, `[batch, ...]`.
+            z: as many latent vectors, `[batch, latent_dim]`.
+
+        Returns:
+            `(d_loss, real_accuracy, fake_accuracy, g_loss)`, each before its update.
         """
-        if z is None:
-            z = self.noise(batch_size, _GENERATOR_STREAM, self.g_optimizer.iterations)
         with tf.GradientTape() as tape:
-            fake = self._augmented(self.generator(z, training=True), _AUGMENT_GENERATED_STREAM,
-                                   self.g_optimizer.iterations)
-            fake_logits = self.discriminator(fake, training=True)
-            loss = self.generator_loss(fake_logits)
-            replica_loss = self.g_optimizer.scale_loss(self._replica_share(loss))
-        weights = self.generator.trainable_weights
-        grads = tape.gradient(replica_loss, weights)
-        self.g_optimizer.apply_gradients(zip(grads, weights))
-        return loss
+            fake = self.generator(z, training=True)
+            with tape.stop_recording():
+                d_loss, real_accuracy, fake_accuracy = self.discriminator_step(real, fake)
+            fake = self._augmented(fake, _AUGMENT_GENERATED_STREAM, self.g_optimizer.iterations)
+            g_loss = self.generator_loss(self.discriminator(fake, training=True))
+            replica_loss = self._replica_loss(self.g_optimizer, g_loss)
+        self._apply_gradients(self.g_optimizer, tape, replica_loss, self.generator)
+        return d_loss, real_accuracy, fake_accuracy, g_loss
 
     def train_step(self, data):
         """`d_steps` discriminator updates, then one generator update on a batch of the same
         size. The logged `d_loss` includes the gradient penalties."""
         real = data[0] if isinstance(data, (tuple, list)) else data
-        for _ in range(self.d_steps):
-            d_loss, real_accuracy, fake_accuracy = self.discriminator_step(real)
-        g_loss = self.generator_step(ops.shape(real)[0])
+        # Extra critic updates (WGAN-GP) draw fakes of their own; the last shares its fakes with
+        # the generator update.
+        for _ in range(self.d_steps - 1):
+            self.discriminator_step(real)
+        z = self.noise(ops.shape(real)[0], _GENERATOR_STREAM, self.g_optimizer.iterations)
+        d_loss, real_accuracy, fake_accuracy, g_loss = self.adversarial_step(real, z)
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
         self.real_accuracy_tracker.update_state(real_accuracy)

@@ -2,15 +2,19 @@
 
 In one run, on the same synthetic 64x64 data and the same networks (d2l 17.2's DCGAN) and batch:
 - kgan: `kgan.GAN` from the `pokemon` preset, trained with `fit()` at the chosen precision;
+- kgan-fp32: the same with `precision="fp32"`;
 - keras-fp32: a plain Keras 3 GAN with a custom `train_step` (fake and real batches concatenated
   for the discriminator, as in the keras-io DCGAN guide), float32;
 - d2l-eager: the d2l 17.2 loop, `update_D` / `update_G` with `tf.GradientTape`, run eagerly.
 It also measures the real-image input pipeline alone (PNG decode, resize, cache, batch,
-prefetch) and the exported generator's `sample` signature. Images/sec are counted after a
-warm-up. A table goes to stdout and the numbers to a JSON file.
+prefetch) and the exported generator's `sample` signature. After a warm-up the implementations
+take turns, `--rounds` times `--steps` timed steps each, so that the machine's slow and fast
+spells touch them alike; images/sec are over all rounds. A table goes to stdout and the numbers
+to a JSON file.
 
-Usage: python scripts/bench.py [--batch-size 256] [--steps 8] [--warmup 2]
-           [--precision auto] [--jit off] [--impls kgan,keras-fp32,d2l-eager] [--out bench.json]
+Usage: python scripts/bench.py [--batch-size 256] [--steps 3] [--rounds 4] [--warmup 2]
+           [--precision auto] [--jit off] [--impls kgan,kgan-fp32,keras-fp32,d2l-eager]
+           [--pipeline-images 2048] [--out bench.json]
 """
 
 import argparse
@@ -26,41 +30,46 @@ from PIL import Image
 
 import kgan
 from kgan.data import load_examples, training_dataset
+from kgan.errors import KganError, parse_names
 from kgan.export import export_generator
+from kgan.nets.batchnorm import FusedBatchNormalization
 from kgan.nets.dcgan import dcgan64_networks
 
 LATENT = 100
+IMPLEMENTATIONS = ("kgan", "kgan-fp32", "keras-fp32", "d2l-eager")
 
 
 class _BatchClock(keras.callbacks.Callback):
-    """Records the time at the end of every batch."""
+    """Records the time at the end of every batch of one `fit()` call."""
 
     def on_train_begin(self, logs=None):
-        self.times = [time.perf_counter()]
+        self.times = []
 
     def on_train_batch_end(self, batch, logs=None):
         float(logs["d_loss"])  # wait for the step to finish
         self.times.append(time.perf_counter())
 
 
-def _rate(times, warmup, batch_size):
-    timed = times[warmup:]
-    return (len(timed) - 1) * batch_size / (timed[-1] - timed[0])
-
-
-def _fit_rate(gan, images, batch_size, steps, warmup):
+def fit_runner(gan, images, batch_size):
+    """A function `run(steps)` that trains `gan` with `fit()` for `steps` timed steps and
+    returns their seconds; one more step before them pays for the `fit()` call's set-up."""
     dataset = tf.data.Dataset.from_tensor_slices(images).repeat().batch(batch_size, drop_remainder=True)
+    dataset = dataset.prefetch(2)
     clock = _BatchClock()
-    gan.fit(dataset.prefetch(2), epochs=1, steps_per_epoch=warmup + steps + 1, callbacks=[clock],
-            verbose=0)
-    return _rate(clock.times, warmup + 1, batch_size)
+
+    def run(steps):
+        gan.fit(dataset, epochs=1, steps_per_epoch=steps + 1, callbacks=[clock], verbose=0)
+        return clock.times[-1] - clock.times[0]
+
+    return run
 
 
-def bench_kgan(images, args):
+def kgan_runner(images, args, precision):
+    """kgan's `pokemon` preset at `precision`, trained through `fit()`."""
     preset = kgan.get_preset("pokemon").with_overrides(
-        batch_size=args.batch_size, precision=args.precision, jit=args.jit)
+        batch_size=args.batch_size, precision=precision, jit=args.jit)
     gan = preset.build_gan(seed=0, steps_per_epoch=1, verbose=True)
-    return _fit_rate(gan, images, args.batch_size, args.steps, args.warmup), gan
+    return fit_runner(gan, images, args.batch_size), gan
 
 
 class KerasReferenceGAN(keras.Model):
@@ -98,19 +107,28 @@ class KerasReferenceGAN(keras.Model):
         return {"d_loss": d_loss, "g_loss": g_loss}
 
 
+def _stock_layer(layer):
+    """A fresh copy of `layer`, with Keras' own BatchNormalization for kgan's fused one."""
+    cls = keras.layers.BatchNormalization if isinstance(layer, FusedBatchNormalization) else type(layer)
+    return cls.from_config(layer.get_config())
+
+
 def _float32_networks():
+    """d2l's 64x64 DCGAN pair in float32, made of stock Keras layers only."""
     keras.config.set_dtype_policy("float32")
     keras.utils.set_random_seed(0)
-    return dcgan64_networks(LATENT, (64, 64, 3))
+    return [keras.models.clone_model(network, clone_function=_stock_layer)
+            for network in dcgan64_networks(LATENT, (64, 64, 3))]
 
 
-def bench_keras(images, args):
+def keras_runner(images, args):
+    """The keras-io style float32 GAN, trained through `fit()`."""
     gan = KerasReferenceGAN(*_float32_networks())
     gan.compile()
-    return _fit_rate(gan, images, args.batch_size, args.steps, args.warmup)
+    return fit_runner(gan, images, args.batch_size)
 
 
-def bench_d2l(images, args):
+def d2l_runner(images, args):
     """d2l 17.2's training loop (TensorFlow version), eager as in the book."""
     net_g, net_d = _float32_networks()
     loss = keras.losses.BinaryCrossentropy(from_logits=True)
@@ -137,15 +155,25 @@ def bench_d2l(images, args):
         opt_g.apply_gradients(zip(grads, net_g.trainable_variables))
         return loss_g
 
-    times = [time.perf_counter()]
-    for step in range(args.warmup + args.steps + 1):
-        start = (step * args.batch_size) % (len(images) - args.batch_size)
+    position = 0
+
+    def step():
+        nonlocal position
+        start = position % (len(images) - args.batch_size)
+        position += args.batch_size
         x = tf.constant(images[start : start + args.batch_size])
         z = tf.random.normal((args.batch_size, LATENT))
         update_d(x, z)
         float(update_g(z))
-        times.append(time.perf_counter())
-    return _rate(times, args.warmup + 1, args.batch_size)
+
+    def run(steps):
+        step()  # as for fit(): the first step is not timed
+        start = time.perf_counter()
+        for _ in range(steps):
+            step()
+        return time.perf_counter() - start
+
+    return run
 
 
 def bench_pipeline(args):
@@ -167,50 +195,73 @@ def bench_export(gan, args):
     with tempfile.TemporaryDirectory() as folder:
         sample = tf.saved_model.load(export_generator(gan, folder)).signatures["sample"]
         n = tf.constant(args.batch_size)
-        times = [time.perf_counter()]
-        for seed in range(args.warmup + args.steps):
+        calls = args.warmup + args.rounds * args.steps
+        for seed in range(calls):
+            if seed == args.warmup:
+                start = time.perf_counter()
             sample(num_images=n, seed=tf.constant(seed, tf.int64))["png_bytes"].numpy()
-            times.append(time.perf_counter())
-    return _rate(times, args.warmup, args.batch_size)
+    return (calls - args.warmup) * args.batch_size / (time.perf_counter() - start)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch-size", type=int, default=256)
-    parser.add_argument("--steps", type=int, default=8, help="timed steps after the warm-up")
+    parser.add_argument("--steps", type=int, default=3, help="timed steps per round")
+    parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--precision", default="auto", choices=kgan.precision.PRECISIONS)
     parser.add_argument("--jit", default="off", choices=["auto", "on", "off"])
-    parser.add_argument("--impls", default="kgan,keras-fp32,d2l-eager")
+    parser.add_argument("--impls", default=",".join(IMPLEMENTATIONS))
     parser.add_argument("--pipeline-images", type=int, default=2048)
     parser.add_argument("--out", default="bench.json")
     args = parser.parse_args()
-    impls = args.impls.split(",")
+    try:
+        impls = parse_names(args.impls, IMPLEMENTATIONS, "implementation")
+    except KganError as error:
+        parser.error(str(error))
     images = np.random.default_rng(0).uniform(
         -1, 1, (max(4 * args.batch_size, 64), 64, 64, 3)).astype(np.float32)
-    results = {"batch_size": args.batch_size, "precision": kgan.precision.resolve(args.precision),
-               "jit": args.jit, "images_per_sec": {}}
-    rates = results["images_per_sec"]
-    gan = None
+    precision = kgan.precision.resolve(args.precision)
+    results = {"batch_size": args.batch_size, "precision": precision, "jit": args.jit,
+               "images_per_sec": {}}
+
+    runners, gan = {}, None
     if "kgan" in impls:
-        rates["kgan"], gan = bench_kgan(images, args)
+        runners["kgan"], gan = kgan_runner(images, args, precision)
+    if "kgan-fp32" in impls:
+        runners["kgan-fp32"], _ = kgan_runner(images, args, "fp32")
     if "keras-fp32" in impls:
-        rates["keras-fp32"] = bench_keras(images, args)
+        runners["keras-fp32"] = keras_runner(images, args)
     if "d2l-eager" in impls:
-        rates["d2l-eager"] = bench_d2l(images, args)
+        runners["d2l-eager"] = d2l_runner(images, args)
+    for run in runners.values():
+        run(args.warmup)
+    # Rounds take turns, so a slower or faster spell of the machine touches every
+    # implementation alike.
+    seconds = dict.fromkeys(runners, 0.0)
+    for round_ in range(args.rounds):
+        for name, run in runners.items():
+            seconds[name] += run(args.steps)
+        print(f"round {round_ + 1}/{args.rounds}: "
+              + ", ".join(f"{name} {(round_ + 1) * args.steps * args.batch_size / s:.1f}"
+                          for name, s in seconds.items()), flush=True)
+    rates = results["images_per_sec"]
+    for name, total in seconds.items():
+        rates[name] = args.rounds * args.steps * args.batch_size / total
     if args.pipeline_images:
         rates["input-pipeline"] = bench_pipeline(args)
     if gan is not None:
         rates["export-sample"] = bench_export(gan, args)
-    for reference in ("keras-fp32", "d2l-eager"):
-        if "kgan" in rates and reference in rates:
-            results[f"kgan/{reference}"] = rates["kgan"] / rates[reference]
-    print(f"\nbatch {args.batch_size}, kgan precision {results['precision']}, jit {args.jit}")
+    for kgan_name in ("kgan", "kgan-fp32"):
+        for reference in ("keras-fp32", "d2l-eager"):
+            if kgan_name in rates and reference in rates:
+                results[f"{kgan_name}/{reference}"] = rates[kgan_name] / rates[reference]
+    print(f"\nbatch {args.batch_size}, kgan precision {precision}, jit {args.jit}")
     print(f"{'what':<16}{'images/sec':>12}")
     for name, rate in rates.items():
         print(f"{name:<16}{rate:>12.1f}")
     for key, value in results.items():
-        if key.startswith("kgan/"):
+        if "/" in key:
             print(f"{key:<24}{value:>6.2f}x")
     with open(args.out, "w") as f:
         json.dump(results, f, indent=2)

@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+from imagedata import write_image_folder
+
 ROOT = os.path.join(os.path.dirname(__file__), os.pardir)
 
 
@@ -12,10 +14,25 @@ def test_bench_runs_two_steps_at_batch_4(tmp_path):
     out = tmp_path / "bench.json"
     result = subprocess.run(
         [sys.executable, os.path.join(ROOT, "scripts", "bench.py"), "--batch-size", "4",
-         "--steps", "2", "--warmup", "1", "--pipeline-images", "16", "--out", str(out)],
+         "--steps", "2", "--rounds", "1", "--warmup", "1", "--pipeline-images", "16", "--out", str(out)],
         capture_output=True, text=True, timeout=600, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
     rates = json.loads(out.read_text())["images_per_sec"]
-    assert set(rates) == {"kgan", "keras-fp32", "d2l-eager", "input-pipeline", "export-sample"}
+    assert set(rates) == {"kgan", "kgan-fp32", "keras-fp32", "d2l-eager", "input-pipeline",
+                          "export-sample"}
     assert all(rate > 0 for rate in rates.values())
     assert "kgan/keras-fp32" in result.stdout
+
+
+def test_precision_quality_runs_one_tiny_seed(tmp_path):
+    write_image_folder(tmp_path / "images", 16)
+    out = tmp_path / "quality.json"
+    result = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "scripts", "precision_quality.py"),
+         f"folder:{tmp_path / 'images'}", "--preset", "mnist", "--epochs", "1", "--batch-size", "8",
+         "--seeds", "0", "-n", "16", "--out", str(out)],
+        capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    swd = json.loads(out.read_text())["swd"]
+    assert set(swd) == {"fp32", "bf16"}
+    assert all(score["0"] > 0 for score in swd.values())

@@ -3,17 +3,19 @@
 PyTorch's `ConvTranspose2d(k=4, s=2, p=1)` and `Conv2d(k=4, s=2, p=1)` double and halve the size
 exactly as Keras' `padding="same"` with stride 2 does, so the shapes match the references. The
 last layer of each network computes in float32 so that logits and images stay exact under mixed
-precision.
+precision. BatchNorm is `FusedBatchNormalization`: Keras' layer, trained with TensorFlow's fused
+kernel.
 """
 
 import keras
 from keras import layers
 
+from kgan.nets.batchnorm import FusedBatchNormalization
 from kgan.nets.init import BATCHNORM_GAMMA, WEIGHTS
 
 
 def _batchnorm():
-    return layers.BatchNormalization(gamma_initializer=BATCHNORM_GAMMA)
+    return FusedBatchNormalization(gamma_initializer=BATCHNORM_GAMMA)
 
 
 def _up(filters, kernel=4, strides=2, padding="same", crop=0):
