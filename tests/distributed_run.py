@@ -41,10 +41,12 @@ def mirrored_step(preset):
     # Stream 1 at step 0: the fakes both updates of the first train_step share.
     noise = [single.noise(batch // 2, 1, 0, replica=r).numpy() for r in (0, 1)]
     d_loss, real_acc, fake_acc, g_loss = single.adversarial_step(real, np.concatenate(noise))
-    gaps = [float(np.abs(a - b).max()) for a, b in zip(mirrored.get_weights(), single.get_weights())]
+    gaps = {variable.path: float(np.abs(a - b).max()) for variable, a, b
+            in zip(mirrored.weights, mirrored.get_weights(), single.get_weights())}
     return {
         "replicas": strategy.num_replicas_in_sync,
-        "max_weight_gap": max(gaps),
+        "max_weight_gap": max(gaps.values()),
+        "worst_weight": max(gaps, key=gaps.get),
         "noise_gap": float(np.abs(noise[0] - noise[1]).max()),
         "logged": logged,
         "single": {"d_loss": float(d_loss), "g_loss": float(g_loss),

@@ -30,7 +30,7 @@ def test_mirrored_step_equals_a_single_device_step(networks):
     # dcgan: the 28x28 DCGAN with synchronized BatchNorm.
     result = run_script("mirrored", networks)
     assert result["replicas"] == 2
-    assert result["max_weight_gap"] < 1e-5
+    assert result["max_weight_gap"] < 1e-5, result["worst_weight"]
     assert result["noise_gap"] > 0.1  # the two replicas drew different noise
     for name, value in result["single"].items():
         assert result["logged"][name] == pytest.approx(value, abs=1e-5), name
