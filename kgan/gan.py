@@ -99,8 +99,9 @@ class GAN(keras.Model):
             r1_gamma: the R1 penalty's gamma (0: off).
             r1_every: apply R1 every this many discriminator steps, scaled up to match
                 (lazy regularisation).
-            d_steps: discriminator updates per generator update (WGAN-GP uses 5); each draws
-                fresh noise for the same real batch.
+            d_steps: discriminator updates per generator update (WGAN-GP uses 5), all on the
+                same real batch; the first `d_steps - 1` draw fakes of their own, the last
+                shares its fakes with the generator update.
             augment: DiffAugment transformations applied to every discriminator input, e.g.
                 `"color,translation,cutout"` (empty: none); see `kgan.augment`.
             **kwargs: passed to `keras.Model.compile` (e.g. `jit_compile`, `steps_per_execution`).
