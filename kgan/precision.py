@@ -1,8 +1,9 @@
 """Mixed precision: choosing it, applying Keras' dtype policy while networks are built, and loss
 scaling for float16.
 
-Networks keep their last layer (the discriminator's logit, the generator's tanh) in float32, and
-the losses cast logits to float32, so only the convolutions' bulk runs in 16 bits.
+Networks keep their last layer (the discriminator's logit convolution, the generator's output
+convolution and tanh) in float32, and the losses cast logits to float32, so only the bulk of the
+network runs in 16 bits.
 """
 
 import contextlib

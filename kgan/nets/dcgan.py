@@ -2,8 +2,8 @@
 
 PyTorch's `ConvTranspose2d(k=4, s=2, p=1)` and `Conv2d(k=4, s=2, p=1)` double and halve the size
 exactly as Keras' `padding="same"` with stride 2 does, so the shapes match the references. The
-last layer of each network computes in float32 so that logits and images stay exact under mixed
-precision. BatchNorm is `FusedBatchNormalization`: Keras' layer, trained with TensorFlow's fused
+last convolution of each network computes in float32 so that logits and images stay exact under
+mixed precision. BatchNorm is `FusedBatchNormalization`: Keras' layer, trained with TensorFlow's fused
 kernel.
 """
 
@@ -37,10 +37,10 @@ def _down(filters, kernel=4, batchnorm=True):
 
 
 def _image_output(channels):
-    """ConvT(4, 2, 1) to the image's channels, then tanh in float32."""
+    """ConvT(4, 2, 1) to the image's channels, then tanh, both in float32."""
     return [
         layers.Conv2DTranspose(channels, 4, 2, padding="same", use_bias=False,
-                               kernel_initializer=WEIGHTS),
+                               kernel_initializer=WEIGHTS, dtype="float32"),
         layers.Activation("tanh", dtype="float32"),
     ]
 
@@ -48,9 +48,9 @@ def _image_output(channels):
 def _logit(kernel):
     """A `kernel`-sized valid convolution to one logit per image, `[batch, 1]`, in float32."""
     return [
-        layers.Conv2D(1, kernel, padding="valid", use_bias=False, kernel_initializer=WEIGHTS),
-        layers.Flatten(),
-        layers.Activation("linear", dtype="float32"),
+        layers.Conv2D(1, kernel, padding="valid", use_bias=False, kernel_initializer=WEIGHTS,
+                      dtype="float32"),
+        layers.Flatten(dtype="float32"),
     ]
 
 

@@ -24,10 +24,12 @@ def mlp_networks(latent_dim, sample_shape):
         [keras.Input((latent_dim,))]
         + [layer for units in (256, 512, 1024)
            for layer in (layers.Dense(units, kernel_initializer=WEIGHTS), layers.LeakyReLU(0.2))]
+        # The output layers run in float32, the reshape too: a layer in the mixed policy would
+        # cast the images back to 16 bits.
         + [
-            layers.Dense(pixels, kernel_initializer=WEIGHTS),
+            layers.Dense(pixels, kernel_initializer=WEIGHTS, dtype="float32"),
             layers.Activation("tanh", dtype="float32"),
-            layers.Reshape(tuple(sample_shape)),
+            layers.Reshape(tuple(sample_shape), dtype="float32"),
         ],
         name="generator",
     )
