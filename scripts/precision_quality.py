@@ -4,7 +4,8 @@ scored by SWD against the real data.
 Every run trains the preset from scratch for `--epochs` on DATASET with one seed; its SWD
 (x 1e3, lower is better) compares `-n` generated images with the same `-n` real images for every
 run. The seed-to-seed spread within one precision is the noise that the difference between
-precisions is judged against. A table goes to stdout and the numbers to a JSON file.
+precisions is judged against (training on a CPU is not bitwise reproducible, so even one seed
+run twice differs). A table goes to stdout and the numbers to a JSON file.
 
 Usage: python scripts/precision_quality.py DATASET [--data-dir DIR] [--preset NAME]
            [--epochs 2] [--batch-size 64] [--seeds 0 1 2] [--precisions fp32 bf16] [-n 1024]
