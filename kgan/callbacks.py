@@ -5,7 +5,6 @@ import glob
 import json
 import math
 import os
-import re
 import sys
 import time
 
@@ -14,11 +13,10 @@ import numpy as np
 import tensorflow as tf
 
 from kgan import plots
-from kgan.evaluate import METRICS_FILE, append_record, compute_metrics
+from kgan.evaluate import append_record, compute_metrics
 from kgan.files import atomic_path, save_model
 from kgan.gan import latent_batch
-
-_CHECKPOINT_PATTERN = re.compile(r"epoch-(\d+)\.keras$")
+from kgan.rundir import METRICS, Position
 
 
 def _due(epoch, every, params):
@@ -130,42 +128,66 @@ def _all_finite(values):
 
 
 class Checkpoint(keras.callbacks.Callback):
-    """Saves the whole GAN (networks, optimizers, noise seed) as `DIR/epoch-NNNN.keras`.
+    """Saves the whole GAN (networks, optimizers, noise seed) into the run's `checkpoints/`.
 
-    Each file is written under a temporary name and renamed, so a crash never leaves a broken
-    latest checkpoint. An epoch whose logs or weights are not finite is not saved: the last good
+    It saves after every `every`-th epoch and, with `minutes`, also mid-epoch whenever that much
+    time has passed since the last save, so that a killed run loses at most `minutes` of work.
+    Files are written under a temporary name and renamed, so a crash never leaves a broken
+    latest checkpoint. Nothing is saved while the logs or weights are not finite: the last good
     checkpoint stays. Only the newest `keep` checkpoints are kept.
 
+    A run resumed mid-epoch passes where it starts and the metrics' running state saved there;
+    the state is restored as that epoch begins, so the epoch logs the means of all its batches.
+
     Args:
-        directory: where the checkpoints go.
-        keep: how many of the newest checkpoints to keep.
+        run: the `kgan.rundir.RunDir`.
         every: save every this many epochs; the last epoch is always saved.
+        minutes: also save mid-epoch every this many minutes (0: only after epochs).
+        start: the `Position` training starts from (default: the beginning).
+        metric_state: the metrics' running state at `start`, from `kgan.rundir.metric_state`.
+        keep: how many of the newest checkpoints to keep.
     """
 
-    def __init__(self, directory, keep=2, every=1):
+    def __init__(self, run, every=1, minutes=0.0, start=None, metric_state=None, keep=2):
         super().__init__()
-        self.directory = directory
-        self.keep = keep
+        self.run = run
         self.every = every
+        self.minutes = minutes
+        self.start = start or Position(0)
+        self.metric_state = metric_state
+        self.keep = keep
+        self._last_save = None
+
+    def on_train_begin(self, logs=None):
+        if self._last_save is None:
+            self._last_save = time.monotonic()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+        # Keras counts batches from 0 in every fit() call; a run resumed mid-epoch starts late.
+        self._offset = self.start.batch if epoch == self.start.epoch else 0
+        if self._offset and self.metric_state:
+            for metric in self.model.metrics:
+                for variable, value in zip(metric.variables, self.metric_state[metric.name]):
+                    variable.assign(value)
+
+    def on_train_batch_end(self, batch, logs=None):
+        done = self._offset + batch + 1
+        # The last batch's checkpoint is the epoch's own, saved after the epoch's callbacks ran.
+        if (not self.minutes or done >= self._offset + self.params["steps"]
+                or time.monotonic() - self._last_save < 60.0 * self.minutes):
+            return
+        self._save(Position(self._epoch, done), logs)
 
     def on_epoch_end(self, epoch, logs=None):
-        if not _due(epoch, self.every, self.params):
-            return
+        if _due(epoch, self.every, self.params):
+            self._save(Position(epoch + 1), logs)
+
+    def _save(self, position, logs):
         if not _all_finite((logs or {}).values()) or not _all_finite(self.model.get_weights()):
             return
-        save_model(self.model, os.path.join(self.directory, f"epoch-{epoch + 1:04d}.keras"))
-        for old in list_checkpoints(self.directory)[: -self.keep]:
-            os.remove(old[0])
-
-
-def list_checkpoints(directory):
-    """Returns `[(path, epoch), ...]` of the finished checkpoints in `directory`, oldest first."""
-    found = []
-    for path in glob.glob(os.path.join(directory, "epoch-*.keras")):
-        match = _CHECKPOINT_PATTERN.search(os.path.basename(path))
-        if match:
-            found.append((path, int(match.group(1))))
-    return sorted(found, key=lambda item: item[1])
+        self.run.save_checkpoint(self.model, position, self.keep)
+        self._last_save = time.monotonic()
 
 
 class StopOnNaN(keras.callbacks.Callback):
@@ -247,33 +269,48 @@ class Evaluation(keras.callbacks.Callback):
     `collapse_ratio` times the real data's.
 
     Args:
-        run_dir: the run directory.
+        run: the `kgan.rundir.RunDir`.
         real: real samples in the generator's range, e.g. from `kgan.evaluate.real_samples`.
         metric: one of `kgan.evaluate.OFFLINE_METRICS` (lower is better, no download).
         every: evaluate every this many epochs (and after the last).
         seed: seeds the latent batch.
         collapse_ratio: the diversity ratio below which to warn.
+        start_epoch: the epoch a resumed run starts from: records of later epochs, which it
+            will train again, are dropped.
     """
 
-    def __init__(self, run_dir, real, metric="swd", every=1, seed=0, collapse_ratio=0.5):
+    def __init__(self, run, real, metric="swd", every=1, seed=0, collapse_ratio=0.5,
+                 start_epoch=0):
         super().__init__()
-        self.run_dir = run_dir
+        self.run = run
         self.real = real
         self.metric = metric
         self.every = every
         self.seed = seed
         self.collapse_ratio = collapse_ratio
+        self.start_epoch = start_epoch
+        self._resumed = False  # the records are read once, before the first fit() call
         self.real_diversity = diversity(real, seed=seed)
         self.best = None
 
     def on_train_begin(self, logs=None):
-        # A resumed run keeps the best score it had: best.keras must not regress.
-        path = os.path.join(self.run_dir, METRICS_FILE)
-        if os.path.exists(path):
-            with open(path) as f:
-                scores = [record[self.metric] for record in map(json.loads, f)
-                          if self.metric in record and "epoch" in record]
-            self.best = min(scores, default=None)
+        # A resumed run keeps the best score it had (best.keras must not regress) and the
+        # records up to where it resumes.
+        path = self.run.path(METRICS)
+        if self._resumed:
+            return
+        self._resumed = True
+        if not os.path.exists(path):
+            return
+        with open(path) as f:
+            records = [json.loads(line) for line in f]
+        kept = [record for record in records if record.get("epoch", 0) <= self.start_epoch]
+        if len(kept) < len(records):
+            with atomic_path(path) as tmp, open(tmp, "w") as f:
+                f.writelines(json.dumps(record) + "\n" for record in kept)
+        scores = [record[self.metric] for record in kept
+                  if self.metric in record and "epoch" in record]
+        self.best = min(scores, default=None)
 
     def on_epoch_end(self, epoch, logs=None):
         if not _due(epoch, self.every, self.params):
@@ -284,11 +321,11 @@ class Evaluation(keras.callbacks.Callback):
         record = {"epoch": epoch + 1, "step": self.model.step, "reference": "train",
                   "num_real": len(self.real), "num_fake": len(fake), "diversity_ratio": ratio,
                   **results}
-        append_record(os.path.join(self.run_dir, METRICS_FILE), record)
+        append_record(self.run.path(METRICS), record)
         value = results[self.metric]
         if (self.best is None or value < self.best) and _all_finite(self.model.get_weights()):
             self.best = value
-            save_model(self.model, os.path.join(self.run_dir, "checkpoints", "best.keras"))
+            save_model(self.model, self.run.best)
         if ratio < self.collapse_ratio:
             print(f"warning: possible mode collapse at epoch {epoch + 1}: the samples' diversity "
                   f"is {ratio:.2f} of the data's (threshold {self.collapse_ratio})",

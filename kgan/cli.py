@@ -1,14 +1,13 @@
 """The `kgan` command line. Thin: it parses options and calls the library."""
 
 import functools
-import os
 import sys
 
 import click
 
 from kgan import evaluate as kevaluate
 from kgan import export as kexport
-from kgan import sampling, train
+from kgan import rundir, sampling, train
 from kgan.distribute import STRATEGIES
 from kgan.errors import KganError
 from kgan.losses import LOSSES
@@ -64,9 +63,11 @@ _POSITIVE = click.IntRange(min=1)
 @click.option("--latent-dim", type=_POSITIVE, help="Latent size.  [default: the preset's]")
 @click.option("--save-every", type=_POSITIVE, help="Epochs between samples, loss plots and checkpoints.  [default: the preset's]")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seeds weights, noise and data order.")
+@click.option("--deterministic", is_flag=True, default=None, help="Deterministic kernels: the same command gives a bit-equal run, somewhat slower.")
+@click.option("--checkpoint-minutes", type=click.FloatRange(min=0), help="Also checkpoint mid-epoch every M minutes (0: after epochs only).  [default: the preset's]")
 @click.option("--run-dir", type=click.Path(file_okay=False), help="Run directory.  [default: runs/DATASET-TIMESTAMP]")
 @click.option("--data-dir", type=click.Path(), help="Where the data set lives (manual downloads).")
-@click.option("--resume", "resume_dir", type=click.Path(file_okay=False), help="Continue the run in this directory; --epochs may raise its total, other options come from its config.json.")
+@click.option("--resume", "resume_dir", type=click.Path(file_okay=False), help="Continue the run in this directory from its newest checkpoint; only --epochs, --strategy, --replicas and --quiet may be given, the rest comes from its config.json.")
 @click.option("--tensorboard", is_flag=True, help="Also log losses and sample grids to RUN/tensorboard/.")
 @click.option("--eval-every", type=click.IntRange(min=0), default=0, show_default=True, help="Score the generator every N epochs (0: never), keep checkpoints/best.keras, warn of mode collapse.")
 @click.option("--eval-metric", default="swd", show_default=True, help="The metric of --eval-every (offline, lower is better).")
@@ -86,33 +87,37 @@ _POSITIVE = click.IntRange(min=1)
 @click.option("--spectral-norm", is_flag=True, default=None, help="Spectral normalisation of the discriminator's layers.")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 @_user_errors
-def fit(dataset, preset, epochs, batch_size, lr_d, lr_g, latent_dim, save_every, seed, run_dir,
-        data_dir, resume_dir, tensorboard, eval_every, eval_metric, eval_samples, strategy,
-        replicas, sync_batchnorm, precision, jit, loss, gp_weight, r1_gamma, r1_every, d_steps,
-        ema, augment, spectral_norm, quiet):
+def fit(dataset, preset, epochs, batch_size, lr_d, lr_g, latent_dim, save_every, seed,
+        deterministic, checkpoint_minutes, run_dir, data_dir, resume_dir, tensorboard, eval_every,
+        eval_metric, eval_samples, strategy, replicas, sync_batchnorm, precision, jit, loss,
+        gp_weight, r1_gamma, r1_every, d_steps, ema, augment, spectral_norm, quiet):
     """Train a GAN and write a run directory (config, checkpoints, samples, losses)."""
     if resume_dir:
-        fixed = {"--dataset": dataset, "--preset": preset, "--batch-size": batch_size,
-                 "--lr-d": lr_d, "--lr-g": lr_g, "--latent-dim": latent_dim,
-                 "--save-every": save_every, "--run-dir": run_dir, "--data-dir": data_dir,
-                 "--tensorboard": tensorboard or None, "--sync-batchnorm": sync_batchnorm,
-                 "--precision": precision, "--jit": jit, "--loss": loss, "--gp-weight": gp_weight,
-                 "--r1-gamma": r1_gamma, "--r1-every": r1_every, "--d-steps": d_steps,
-                 "--ema": ema, "--diffaugment": augment, "--spectral-norm": spectral_norm}
-        given = [name for name, value in fixed.items() if value is not None]
-        if given:
-            raise KganError(f"--resume takes its options from the run's config.json; drop {', '.join(given)}")
+        _refuse_options_besides("epochs", "strategy", "replicas", "quiet", "resume_dir")
         train.resume(resume_dir, epochs=epochs, strategy=strategy, replicas=replicas,
                      verbose=not quiet)
         return
-    train.fit(dataset=dataset or "gaussian", preset=preset, run_dir=run_dir, seed=seed,
+    train.fit(dataset=dataset, preset=preset, run_dir=run_dir, seed=seed,
               data_dir=data_dir, tensorboard=tensorboard, eval_every=eval_every,
               eval_metric=eval_metric, eval_samples=eval_samples, strategy=strategy,
               replicas=replicas, sync_batchnorm=sync_batchnorm, precision=precision, jit=jit,
               loss=loss, gp_weight=gp_weight, r1_gamma=r1_gamma, r1_every=r1_every,
               d_steps=d_steps, ema=ema, augment=augment, spectral_norm=spectral_norm,
               verbose=not quiet, epochs=epochs, batch_size=batch_size,
-              lr_d=lr_d, lr_g=lr_g, latent_dim=latent_dim, save_every=save_every)
+              lr_d=lr_d, lr_g=lr_g, latent_dim=latent_dim, save_every=save_every,
+              deterministic=deterministic, checkpoint_minutes=checkpoint_minutes)
+
+
+def _refuse_options_besides(*allowed):
+    """Raises `KganError` naming every option of the current command given on the command line
+    other than `allowed` (parameter names)."""
+    context = click.get_current_context()
+    given = [param.opts[0] for param in context.command.params
+             if param.name not in allowed
+             and context.get_parameter_source(param.name) == click.core.ParameterSource.COMMANDLINE]
+    if given:
+        raise KganError(f"--resume takes its options from the run's config.json; drop "
+                        f"{', '.join(given)}")
 
 
 @main.command()
@@ -156,11 +161,12 @@ def evaluate(source, dataset, names, num_samples, seed, data_dir, inception_weig
     Results are printed; for a run directory they are also appended to RUN/metrics.jsonl.
     """
     names = kevaluate.parse_metrics(names)
-    run_dir = source if os.path.isfile(os.path.join(source, train.CONFIG_FILE)) else None
+    run = rundir.RunDir(source)
+    run_dir = source if run.holds_run() else None
     if dataset is None:
         if run_dir is None:
             raise KganError("--dataset is needed unless SOURCE is a run directory")
-        config = train.read_config(run_dir)
+        config = run.read_config()
         dataset, data_dir = config["dataset"], data_dir or config["data_dir"]
     record = kevaluate.evaluate(sampling.load_generator(source), dataset, names, num_samples,
                                 seed, data_dir, inception_weights, record_dir=run_dir)

@@ -92,8 +92,9 @@ def fit_multiworker(gan, dataset, epochs, steps_per_epoch, initial_epoch, callba
         epochs: the last epoch (exclusive), as in `fit`.
         steps_per_epoch: batches per epoch.
         initial_epoch: the first epoch.
-        callbacks: Keras callbacks; every worker runs them (they read variables collectively),
-            so non-chief workers must point them at throwaway folders.
+        callbacks: Keras callbacks, or a `keras.callbacks.CallbackList` of them; every worker
+            runs them (they read variables collectively), so non-chief workers must point them
+            at throwaway folders.
         strategy: the `MultiWorkerMirroredStrategy`.
     """
     options = tf.data.Options()
@@ -105,9 +106,10 @@ def fit_multiworker(gan, dataset, epochs, steps_per_epoch, initial_epoch, callba
     def train_step(iterator):
         strategy.run(gan.train_step, args=(next(iterator),))
 
-    callbacks = keras.callbacks.CallbackList(
-        callbacks, model=gan, epochs=epochs, steps=steps_per_epoch, verbose=0
-    )
+    if not isinstance(callbacks, keras.callbacks.CallbackList):
+        callbacks = keras.callbacks.CallbackList(
+            callbacks, model=gan, epochs=epochs, steps=steps_per_epoch, verbose=0
+        )
     gan.stop_training = False
     logs = {}
     callbacks.on_train_begin()

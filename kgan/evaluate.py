@@ -1,18 +1,16 @@
 """`kgan evaluate`: metrics of a trained generator against real data, appended to metrics.jsonl."""
 
 import json
-import os
 
 import keras
 import numpy as np
 
-from kgan import data
+from kgan import data, rundir
 from kgan.data.pipeline import to_model_range
 from kgan.errors import KganError, parse_names
 from kgan.metrics import METRICS
 from kgan.metrics.inception import inception_features, inception_network
 
-METRICS_FILE = "metrics.jsonl"
 # Metrics that need no download and where lower is better: usable during training.
 OFFLINE_METRICS = ("swd",)
 
@@ -97,5 +95,5 @@ def evaluate(generator, dataset, names, num_samples=10_000, seed=0, data_dir=Non
         **compute_metrics(real, fake, names, inception_weights, random_inception, verbose),
     }
     if record_dir:
-        append_record(os.path.join(record_dir, METRICS_FILE), record)
+        append_record(rundir.RunDir(record_dir).path(rundir.METRICS), record)
     return record

@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import zipfile
 
 
 @contextlib.contextmanager
@@ -21,8 +22,18 @@ def atomic_path(path):
             os.remove(tmp)
 
 
-def save_model(model, path):
-    """Saves a Keras model to a `.keras` file atomically, creating its folder if needed."""
+def save_model(model, path, extra=None):
+    """Saves a Keras model to a `.keras` file atomically, creating its folder if needed.
+
+    Args:
+        model: the model.
+        path: the `.keras` file.
+        extra: `{member name: text}` to add to the archive (Keras ignores other members).
+    """
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with atomic_path(path) as tmp:
         model.save(tmp)
+        if extra:
+            with zipfile.ZipFile(tmp, "a") as archive:
+                for name, text in extra.items():
+                    archive.writestr(name, text)

@@ -46,6 +46,10 @@ class Preset:
             samples, evaluation and export (0: off; 0.999 is common).
         save_every: write samples, the loss plot and a checkpoint every this many epochs (and
             after the last).
+        checkpoint_minutes: also checkpoint mid-epoch every this many minutes, so that a killed
+            run loses at most that much work (0: only after epochs).
+        deterministic: deterministic kernels (`tf.config.experimental.enable_op_determinism`),
+            so that the same command gives bit-equal runs, at some cost in speed.
         sync_batchnorm: under a distribution strategy, compute BatchNorm statistics over the
             global batch instead of each replica's share.
         precision: `auto`, `fp32`, `bf16` or `fp16` (see `kgan.precision`).
@@ -75,6 +79,8 @@ class Preset:
     augment: str = ""
     spectral_norm: bool = False
     save_every: int = 1
+    checkpoint_minutes: float = 0.0
+    deterministic: bool = False
     sync_batchnorm: bool = False
     precision: str = "auto"
     jit: str = "auto"
@@ -191,6 +197,7 @@ PRESETS = {
             batch_size=256,
             lr_d=2e-4,
             lr_g=2e-4,
+            checkpoint_minutes=10.0,
         ),
         # The MNIST reference: AdamW lr 2e-4, betas (0.5, 0.999), weight decay 1e-5, batch 128.
         *[
@@ -205,6 +212,7 @@ PRESETS = {
                 lr_d=2e-4,
                 lr_g=2e-4,
                 weight_decay=1e-5,
+                checkpoint_minutes=10.0,
             )
             for name, networks, dataset in [
                 ("mnist", "dcgan28", "mnist"),

@@ -5,11 +5,9 @@ import os
 import keras
 import numpy as np
 
-from kgan import plots
-from kgan.callbacks import list_checkpoints
+from kgan import plots, rundir
 from kgan.errors import KganError
 from kgan.export import ExportedGenerator, is_export
-from kgan.train import MODEL_FILE
 
 
 def load_gan(source):
@@ -22,12 +20,13 @@ def load_gan(source):
     """
     path = source
     if os.path.isdir(source):
-        path = os.path.join(source, MODEL_FILE)
+        run = rundir.RunDir(source)
+        path = run.path(rundir.MODEL)
         if not os.path.exists(path):
-            checkpoints = list_checkpoints(os.path.join(source, "checkpoints"))
-            if not checkpoints:
-                raise KganError(f"{source} holds no {MODEL_FILE} and no checkpoint")
-            path = checkpoints[-1][0]
+            checkpoint = run.latest_checkpoint()
+            if checkpoint is None:
+                raise KganError(f"{source} holds no {rundir.MODEL} and no checkpoint")
+            path = checkpoint.path
     elif not source.endswith(".keras"):
         raise KganError(f"{source} is neither a run directory, an export nor a .keras file")
     if not os.path.exists(path):

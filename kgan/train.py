@@ -1,41 +1,44 @@
 """Training runs: a GAN from a preset, data, callbacks and a run directory on disk.
 
-A run directory holds `config.json` (everything needed to rebuild the run), `checkpoints/`,
-`history.csv`, `losses.png`, `samples/` and, when training ends, `model.keras`. `kgan fit` and
-user code call `fit` and `resume` here.
+The run directory's layout is `kgan.rundir`'s. `kgan fit` and user code call `fit` and `resume`
+here.
 """
 
 import datetime
 import importlib.util
-import json
 import os
 import tempfile
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from kgan import callbacks as kcallbacks
-from kgan import data, distribute
+from kgan import data, distribute, rundir
+from kgan.data.pipeline import steps_per_epoch
 from kgan.errors import KganError
 from kgan.evaluate import OFFLINE_METRICS, real_samples
-from kgan.files import atomic_path, save_model
+from kgan.files import save_model
 from kgan.metrics import moment_errors
 from kgan.presets import Preset, get_preset
+from kgan.rundir import Position, RunDir
 
-CONFIG_FILE = "config.json"
-MODEL_FILE = "model.keras"
-HISTORY_FILE = "history.csv"
 # How many generated points the end-of-run summary of a 2D run compares with the data.
 SUMMARY_SAMPLES = 100_000
 
 
-def fit(dataset="gaussian", preset=None, run_dir=None, seed=0, data_dir=None, tensorboard=False,
+def fit(dataset=None, preset=None, run_dir=None, seed=0, data_dir=None, tensorboard=False,
         eval_every=0, eval_metric="swd", eval_samples=1024, strategy="auto", replicas=None,
         verbose=True, **overrides):
     """Trains a new run and writes its run directory.
 
+    Everything that can refuse the run (options, data, strategy) is checked before the
+    directory is made. From then on `config.json` describes the run completely: a run killed
+    at any moment continues with `resume`.
+
     Args:
-        dataset: a dataset name, e.g. `gaussian`.
+        dataset: a dataset name, e.g. `gaussian`; defaults to the preset's own data set, or
+            `gaussian` without a preset.
         preset: a preset name; defaults to the dataset's own.
         run_dir: the run directory; defaults to `runs/DATASET-TIMESTAMP`. It must not hold a run.
         seed: seeds the weights, the noise and the data order.
@@ -49,8 +52,8 @@ def fit(dataset="gaussian", preset=None, run_dir=None, seed=0, data_dir=None, te
         replicas: split a GPU-less CPU into this many replicas (for `mirrored`).
         verbose: print progress and the final summary.
         **overrides: preset fields to change (`epochs`, `batch_size`, `lr_d`, `lr_g`,
-            `latent_dim`, `save_every`, `sync_batchnorm`, `precision`); `None` keeps the
-            preset's value.
+            `latent_dim`, `save_every`, `checkpoint_minutes`, `deterministic`, `precision`, ...);
+            `None` keeps the preset's value.
 
     Returns:
         The trained `kgan.GAN`.
@@ -58,6 +61,8 @@ def fit(dataset="gaussian", preset=None, run_dir=None, seed=0, data_dir=None, te
     Raises:
         KganError: bad options, missing data, an unusable run directory, or a non-finite loss.
     """
+    if dataset is None:
+        dataset = get_preset(preset).dataset if preset else "gaussian"
     preset = get_preset(preset or data.default_preset(dataset)).with_overrides(**overrides)
     _check_preset(preset)
     if eval_every < 0 or eval_samples < 2:
@@ -67,7 +72,6 @@ def fit(dataset="gaussian", preset=None, run_dir=None, seed=0, data_dir=None, te
                         f"(got {eval_metric!r})")
     if tensorboard and importlib.util.find_spec("tensorboard") is None:
         raise KganError("--tensorboard needs the tensorboard package: pip install 'kgan[tensorboard]'")
-    run_dir = run_dir or _default_run_dir(dataset)
     config = {
         "dataset": dataset,
         "data_dir": data_dir,
@@ -76,17 +80,21 @@ def fit(dataset="gaussian", preset=None, run_dir=None, seed=0, data_dir=None, te
         "evaluation": {"every": eval_every, "metric": eval_metric, "samples": eval_samples},
         "preset": preset.get_config(),
     }
-    if strategy != "multiworker" or distribute.is_chief():  # only the chief writes the run
-        _make_run_dir(run_dir)
-        _write_config(run_dir, config)
-    return _train(run_dir, config, strategy, replicas, verbose=verbose)
+    strategy = distribute.make_strategy(strategy, replicas)
+    examples = _load_examples(config, strategy)
+    run = RunDir(run_dir or _default_run_dir(dataset))
+    if not distribute.is_multiworker(strategy) or distribute.is_chief():  # the chief writes
+        run.create()
+        run.write_config(config)
+    return _train(run, config, strategy, examples, verbose=verbose)
 
 
 def resume(run_dir, epochs=None, strategy="auto", replicas=None, verbose=True):
     """Continues an interrupted run from its newest checkpoint, exactly where it stopped.
 
     Weights, both optimizers' state, the data order and the noise all continue as in an
-    uninterrupted run.
+    uninterrupted run, from a checkpoint saved after an epoch or mid-epoch. A run stopped
+    before its first checkpoint starts again from the beginning.
 
     Args:
         run_dir: the run directory to continue.
@@ -98,59 +106,64 @@ def resume(run_dir, epochs=None, strategy="auto", replicas=None, verbose=True):
     Returns:
         The trained `kgan.GAN`.
     """
-    config = read_config(run_dir)
+    run = RunDir(run_dir)
+    config = run.read_config()
     if epochs is not None:
         config["preset"]["epochs"] = epochs
         _check_preset(Preset.from_config(config["preset"]))
-        _write_config(run_dir, config)
-    checkpoints = kcallbacks.list_checkpoints(os.path.join(run_dir, "checkpoints"))
-    if not checkpoints:
-        raise KganError(f"{run_dir} has no checkpoint to resume from (checkpoints/ is empty)")
-    path, epoch = checkpoints[-1]
+    strategy = distribute.make_strategy(strategy, replicas)
+    examples = _load_examples(config, strategy)
+    if epochs is not None:
+        run.write_config(config)
+    run.remove_partial_files()
+    checkpoint = run.latest_checkpoint()
     if verbose:
-        print(f"Resuming {run_dir} after epoch {epoch} from {path}")
-    return _train(run_dir, config, strategy, replicas, checkpoint=path, initial_epoch=epoch,
-                  verbose=verbose)
+        print(f"Resuming {run_dir} at epoch {checkpoint.position.epoch + 1}, batch "
+              f"{checkpoint.position.batch} from {checkpoint.path}" if checkpoint else
+              f"{run_dir} has no checkpoint yet: starting it from the beginning")
+    return _train(run, config, strategy, examples, checkpoint, verbose=verbose)
 
 
-def read_config(run_dir):
-    """Reads a run directory's `config.json`; a missing or broken one is a `KganError`."""
-    path = os.path.join(run_dir, CONFIG_FILE)
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except FileNotFoundError:
-        raise KganError(f"{run_dir} is not a kgan run directory (no {CONFIG_FILE})") from None
-    except (OSError, ValueError) as error:
-        raise KganError(f"cannot read {path}: {error}") from None
+def _load_examples(config, strategy):
+    """The run's examples in memory; refuses a batch the data or the workers cannot serve."""
+    preset = Preset.from_config(config["preset"])
+    examples = data.load_examples(config["dataset"], preset.sample_shape, config["data_dir"])
+    workers = distribute.worker_shard()[1] if distribute.is_multiworker(strategy) else 1
+    steps_per_epoch(len(examples), preset.batch_size, workers)
+    return examples
 
 
-def _train(run_dir, config, strategy_name, replicas, checkpoint=None, initial_epoch=0,
-           verbose=True):
-    strategy = distribute.make_strategy(strategy_name, replicas)
+def _train(run, config, strategy, examples, checkpoint=None, verbose=True):
     if distribute.is_multiworker(strategy) and not distribute.is_chief():
         # Every worker runs the callbacks (they read variables collectively); the others' outputs
         # go to a folder that is thrown away.
         with tempfile.TemporaryDirectory(prefix="kgan-worker-") as scratch:
-            return _train_with(scratch, config, strategy, checkpoint, initial_epoch, False)
-    return _train_with(run_dir, config, strategy, checkpoint, initial_epoch, verbose)
+            return _train_with(RunDir(scratch), config, strategy, examples, checkpoint, False)
+    return _train_with(run, config, strategy, examples, checkpoint, verbose)
 
 
-def _train_with(run_dir, config, strategy, checkpoint, initial_epoch, verbose):
+def _train_with(run, config, strategy, examples, checkpoint, verbose):
     preset = Preset.from_config(config["preset"])
     seed = config["seed"]
+    if preset.deterministic:
+        tf.config.experimental.enable_op_determinism()
+    start = checkpoint.position if checkpoint else Position(0)
     multiworker = distribute.is_multiworker(strategy)
-    examples = data.load_examples(config["dataset"], preset.sample_shape, config["data_dir"])
-    dataset, steps_per_epoch = data.training_dataset(
-        examples, preset.batch_size, seed, start_epoch=initial_epoch,
-        shard=distribute.worker_shard() if multiworker else (0, 1),
-    )
+    # One tensor of the examples serves every pipeline of the run.
+    table = tf.convert_to_tensor(examples)
+
+    def dataset_from(epoch, batch):
+        return data.training_dataset(
+            table, preset.batch_size, seed, start_epoch=epoch, start_batch=batch,
+            shard=distribute.worker_shard() if multiworker else (0, 1))[0]
+
+    per_epoch = steps_per_epoch(len(examples), preset.batch_size)
     # Networks, optimizers and metrics must be created in the strategy's scope.
     with strategy.scope():
         if checkpoint is None:
-            gan = preset.build_gan(seed, steps_per_epoch, verbose=verbose)
+            gan = preset.build_gan(seed, per_epoch, verbose=verbose)
         else:
-            gan = keras.saving.load_model(checkpoint)
+            gan = keras.saving.load_model(checkpoint.path)
     if verbose and strategy.num_replicas_in_sync > 1:
         print(f"Training on {strategy.num_replicas_in_sync} replicas ({type(strategy).__name__})")
     points = examples.ndim == 2
@@ -161,51 +174,74 @@ def _train_with(run_dir, config, strategy, checkpoint, initial_epoch, verbose):
     callbacks += [
         stop,
         kcallbacks.SampleGrid(
-            os.path.join(run_dir, "samples"),
+            run.path(rundir.SAMPLES),
             num_samples=1000 if points else 64,
             seed=seed,
             every=preset.save_every,
             real=examples if points else None,
-            summary_dir=os.path.join(run_dir, "tensorboard", "samples") if tensorboard else None,
+            summary_dir=run.path(rundir.TENSORBOARD, "samples") if tensorboard else None,
         ),
-        kcallbacks.LossPlot(
-            os.path.join(run_dir, "losses.png"),
-            csv_path=os.path.join(run_dir, HISTORY_FILE),
-            every=preset.save_every,
-        ),
-        kcallbacks.Checkpoint(os.path.join(run_dir, "checkpoints"), every=preset.save_every),
+        kcallbacks.LossPlot(run.path(rundir.LOSSES), csv_path=run.path(rundir.HISTORY),
+                            every=preset.save_every),
+        kcallbacks.Checkpoint(
+            run, every=preset.save_every, minutes=preset.checkpoint_minutes, start=start,
+            metric_state=rundir.metric_state(checkpoint.path) if checkpoint else None),
     ]
     if tensorboard:
-        callbacks.append(keras.callbacks.TensorBoard(os.path.join(run_dir, "tensorboard")))
+        callbacks.append(keras.callbacks.TensorBoard(run.path(rundir.TENSORBOARD)))
     evaluation = config.get("evaluation") or {"every": 0}
     if evaluation["every"]:
         real = real_samples(examples, evaluation["samples"], seed)
-        callbacks.append(kcallbacks.Evaluation(run_dir, real, evaluation["metric"],
-                                               evaluation["every"], seed))
-    if multiworker:
-        distribute.fit_multiworker(gan, dataset, preset.epochs, steps_per_epoch, initial_epoch,
-                                   callbacks, strategy)
-    else:
-        gan.fit(
-            dataset,
-            epochs=preset.epochs,
-            steps_per_epoch=steps_per_epoch,
-            initial_epoch=initial_epoch,
-            callbacks=callbacks,
-            shuffle=False,  # the pipeline shuffles, keyed by epoch
-            verbose=0,
-        )
+        callbacks.append(kcallbacks.Evaluation(run, real, evaluation["metric"],
+                                               evaluation["every"], seed, start_epoch=start.epoch))
+    _fit_from(gan, dataset_from, preset.epochs, per_epoch, start, callbacks, strategy)
     if stop.reason:
         raise KganError(
             f"training stopped: {stop.reason}; the last good checkpoint stays in "
-            f"{os.path.join(run_dir, 'checkpoints')}"
+            f"{run.checkpoint_dir}"
         )
-    save_model(gan, os.path.join(run_dir, MODEL_FILE))
+    save_model(gan, run.path(rundir.MODEL))
     if verbose:
         if points:
             _print_moments(moment_errors(examples, gan.generate(SUMMARY_SAMPLES, seed=seed)))
-        print(f"Run written to {run_dir}")
+        print(f"Run written to {run.root}")
     return gan
+
+
+def _fit_from(gan, dataset_from, epochs, per_epoch, start, callbacks, strategy):
+    """Trains `gan` from `start` to the end of epoch `epochs` with one set of callbacks.
+
+    Keras' `fit` cannot begin part-way into an epoch, so a run resumed mid-epoch trains the rest
+    of that epoch in one `fit` call and the remaining epochs in another. Both report to the same
+    callbacks, which see the run's total epochs and each call's own number of steps.
+
+    Args:
+        gan: the compiled GAN.
+        dataset_from: `(epoch, batch) -> tf.data.Dataset` of the batches from that position on.
+        epochs: the last epoch (exclusive), as in `fit`.
+        per_epoch: batches in a whole epoch.
+        start: the `Position` to start from.
+        callbacks: Keras callbacks.
+        strategy: the distribution strategy (`MultiWorkerMirroredStrategy` needs kgan's loop).
+    """
+    phases = [(start.epoch, start.epoch + 1, start.batch)] if start.batch else []
+    first_whole_epoch = start.epoch + bool(start.batch)
+    if first_whole_epoch < epochs:
+        phases.append((first_whole_epoch, epochs, 0))
+    for first, last, skip in phases:
+        steps = per_epoch - skip
+        callback_list = keras.callbacks.CallbackList(callbacks, add_history=True, model=gan,
+                                                     epochs=epochs, steps=steps)
+        if distribute.is_multiworker(strategy):
+            distribute.fit_multiworker(gan, dataset_from(first, skip), last, steps, first,
+                                       callback_list, strategy)
+        else:
+            gan.fit(dataset_from(first, skip), epochs=last, steps_per_epoch=steps,
+                    initial_epoch=first, callbacks=callback_list,
+                    shuffle=False,  # the pipeline shuffles, keyed by epoch
+                    verbose=0)
+        if gan.stop_training:
+            return
 
 
 def _check_preset(preset):
@@ -220,29 +256,6 @@ def _check_preset(preset):
 def _default_run_dir(dataset):
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     return os.path.join("runs", f"{dataset.split(':')[0]}-{stamp}")
-
-
-def _make_run_dir(run_dir):
-    if os.path.exists(os.path.join(run_dir, CONFIG_FILE)):
-        raise KganError(
-            f"{run_dir} already holds a run; continue it with --resume {run_dir} "
-            "or choose another --run-dir"
-        )
-    try:
-        os.makedirs(run_dir, exist_ok=True)
-    except OSError as error:
-        raise KganError(f"cannot create run directory {run_dir}: {error.strerror}") from None
-    if not os.access(run_dir, os.W_OK):
-        raise KganError(f"cannot write to run directory {run_dir}")
-
-
-def _write_config(run_dir, config):
-    path = os.path.join(run_dir, CONFIG_FILE)
-    try:
-        with atomic_path(path) as tmp, open(tmp, "w") as f:
-            json.dump(config, f, indent=2)
-    except OSError as error:
-        raise KganError(f"cannot write {path}: {error.strerror}") from None
 
 
 def _print_moments(moments):

@@ -2,9 +2,10 @@ import itertools
 import json
 import os
 
+import keras
 import numpy as np
 import pytest
-from conftest import make_gaussian_gan
+from conftest import assert_weights_equal, make_gaussian_gan
 from scipy.linalg import sqrtm
 
 import kgan
@@ -19,6 +20,7 @@ from kgan.metrics import (
     sliced_wasserstein,
 )
 from kgan.metrics.inception import inception_network
+from kgan.rundir import RunDir
 
 
 def gaussian_features(n, dim, seed, shift=0.0, scale=1.0):
@@ -134,16 +136,36 @@ def test_fit_with_evaluation_keeps_the_best_checkpoint(tmp_path):
         records = [json.loads(line) for line in f]
     assert [r["epoch"] for r in records] == [1, 2, 3]
     assert all(0 < r["diversity_ratio"] for r in records)
-    assert (run / "checkpoints" / "best.keras").is_file()
+    best = min(records, key=lambda record: record["swd"])
+    assert keras.saving.load_model(run / "checkpoints" / "best.keras").step == best["step"]
 
 
 def test_evaluation_callback_warns_of_collapse(tmp_path, capsys):
     gan = make_gaussian_gan()
     kernel, bias = gan.generator.get_weights()
     gan.generator.set_weights([np.zeros_like(kernel), bias])  # every z -> one point
-    callback = Evaluation(str(tmp_path), kgan.data.gaussian_points(100), every=1)
+    callback = Evaluation(RunDir(str(tmp_path)), kgan.data.gaussian_points(100), every=1)
     callback.set_model(gan)
     callback.params = {"epochs": 1}
     callback.on_epoch_end(0)
     assert "possible mode collapse at epoch 1" in capsys.readouterr().err
     assert (tmp_path / "checkpoints" / "best.keras").is_file()
+
+
+def test_evaluation_keeps_the_best_epochs_weights_not_the_last(tmp_path):
+    gan = make_gaussian_gan()
+    real = kgan.data.gaussian_points(500)
+    callback = Evaluation(RunDir(str(tmp_path)), real, every=1)
+    callback.set_model(gan)
+    callback.params = {"epochs": 3}
+    kernel, bias = gan.generator.get_weights()
+    # z @ K + b with K = L^T and L L^T the data's covariance matches the data's moments.
+    good = [np.linalg.cholesky(np.cov(real.T)).T.astype("float32"), real.mean(0).astype("float32")]
+    for epoch, weights in enumerate([[kernel, bias], good, [np.zeros_like(kernel), bias]]):
+        gan.generator.set_weights(weights)
+        callback.on_epoch_end(epoch)
+    with open(tmp_path / "metrics.jsonl") as f:
+        scores = [json.loads(line)["swd"] for line in f]
+    assert scores[1] < min(scores[0], scores[2])
+    best = keras.saving.load_model(tmp_path / "checkpoints" / "best.keras")
+    assert_weights_equal(best.generator.get_weights(), good)

@@ -11,6 +11,7 @@ import kgan
 from kgan import callbacks as kcallbacks
 from kgan import data
 from kgan.errors import KganError
+from kgan.rundir import Position, RunDir
 
 # 1,000 points at batch 100: 10 steps an epoch, a fraction of a second.
 FAST = {"dataset": "gaussian", "batch_size": 100, "save_every": 1, "verbose": False}
@@ -59,34 +60,52 @@ class _Interrupt(Exception):
 
 @pytest.fixture(params=["gaussian", "folder"])
 def resumable(request, tmp_path):
-    """Options of a short two-epoch run: the Gaussian, or a DCGAN (BatchNorm) on a folder."""
+    """Options of a short run that checkpoints after every batch: the Gaussian (10 batches an
+    epoch), or a DCGAN (BatchNorm) on a folder (8 batches an epoch)."""
+    options = {"save_every": 1, "verbose": False, "checkpoint_minutes": 1e-9}
     if request.param == "gaussian":
-        return FAST
-    write_image_folder(tmp_path / "images", count=16)
-    return {"dataset": f"folder:{tmp_path / 'images'}", "preset": "mnist", "batch_size": 8,
-            "save_every": 1, "verbose": False}
+        return {**options, "dataset": "gaussian", "batch_size": 100}
+    write_image_folder(tmp_path / "images", count=32)
+    return {**options, "dataset": f"folder:{tmp_path / 'images'}", "preset": "mnist",
+            "batch_size": 4}
 
 
-def test_resume_continues_exactly(tmp_path, monkeypatch, resumable):
-    straight = kgan.fit(run_dir=str(tmp_path / "straight"), epochs=2, seed=3, **resumable)
+def _crash_at(position):
+    """A Checkpoint callback that stops the process right after saving `position`, or before its
+    first save when `position` is None."""
 
-    class CrashAfterFirstCheckpoint(kcallbacks.Checkpoint):
-        def on_epoch_end(self, epoch, logs=None):
-            super().on_epoch_end(epoch, logs)
-            raise _Interrupt
+    class CrashingCheckpoint(kcallbacks.Checkpoint):
+        def _save(self, at, logs):
+            if position is not None:
+                super()._save(at, logs)
+            if position in (None, at):
+                raise _Interrupt
+
+    return CrashingCheckpoint
+
+
+@pytest.mark.parametrize("crash", [Position(1), Position(1, 3), None],
+                         ids=["after-epoch", "mid-epoch", "before-any-checkpoint"])
+def test_resume_continues_exactly(tmp_path, monkeypatch, resumable, crash):
+    # Checkpoints do not change the training: the straight run saves only after epochs.
+    straight = kgan.fit(run_dir=str(tmp_path / "straight"), epochs=2, seed=3,
+                        **{**resumable, "checkpoint_minutes": 0})
 
     run = str(tmp_path / "interrupted")
     with monkeypatch.context() as patch:
-        patch.setattr(kcallbacks, "Checkpoint", CrashAfterFirstCheckpoint)
+        patch.setattr(kcallbacks, "Checkpoint", _crash_at(crash))
         with pytest.raises(_Interrupt):
             kgan.fit(run_dir=run, epochs=2, seed=3, **resumable)
     assert not os.path.exists(os.path.join(run, "model.keras"))
+    latest = RunDir(run).latest_checkpoint()
+    assert (latest and latest.position) == crash
     resumed = kgan.resume(run, verbose=False)
 
-    assert_weights_equal(resumed.get_weights(), straight.get_weights(), atol=1e-6)
+    assert_weights_equal(resumed.get_weights(), straight.get_weights())
     assert int(resumed.d_optimizer.iterations) == int(straight.d_optimizer.iterations)
-    with open(os.path.join(run, "history.csv")) as f:
-        assert [row["epoch"] for row in csv.DictReader(f)] == ["0", "1"]
+    # The interrupted epoch logs the mean over all its batches, as the straight run did.
+    assert (tmp_path / "interrupted" / "history.csv").read_bytes() == (
+        tmp_path / "straight" / "history.csv").read_bytes()
 
 
 def test_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
@@ -98,15 +117,37 @@ def test_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, mo
 
     with pytest.raises(KganError, match=r"training stopped: \w+ became nan at epoch 2"):
         kgan.resume(run, epochs=3, verbose=False)
-    checkpoints = kcallbacks.list_checkpoints(os.path.join(run, "checkpoints"))
-    assert [epoch for _, epoch in checkpoints] == [1]
-    good = keras.saving.load_model(checkpoints[0][0])
+    checkpoints = RunDir(run).checkpoints()
+    assert [checkpoint.position for checkpoint in checkpoints] == [Position(1)]
+    good = keras.saving.load_model(checkpoints[0].path)
     assert all(np.isfinite(w).all() for w in good.get_weights())
 
 
-def test_resume_needs_a_run_with_a_checkpoint(tmp_path):
+def test_resume_needs_a_run_directory(tmp_path):
     with pytest.raises(KganError, match="not a kgan run directory"):
         kgan.resume(str(tmp_path), verbose=False)
+
+
+def test_bad_data_or_options_leave_no_run_directory(tmp_path):
+    run = tmp_path / "run"
+    with pytest.raises(KganError, match="larger than the data set"):
+        kgan.fit(run_dir=str(run), **{**FAST, "batch_size": 5000})
+    with pytest.raises(KganError, match="holds no readable image"):
+        kgan.fit(dataset=f"folder:{tmp_path}", run_dir=str(run), verbose=False)
+    assert not run.exists()
+
+
+def test_a_preset_without_a_dataset_trains_on_its_own(monkeypatch, tmp_path):
+    asked = []
+
+    def load_examples(name, sample_shape, data_dir=None):
+        asked.append(name)
+        raise KganError("stop here")
+
+    monkeypatch.setattr(data, "load_examples", load_examples)
+    with pytest.raises(KganError, match="stop here"):
+        kgan.fit(preset="pokemon", run_dir=str(tmp_path / "run"), verbose=False)
+    assert asked == ["pokemon"]
 
 
 def test_bad_overrides_are_user_errors(tmp_path):

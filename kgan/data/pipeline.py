@@ -1,8 +1,9 @@
 """The training input pipeline: an in-memory example table served as shuffled batches.
 
 Examples are held in memory (decoded once, then cached as one array) and every epoch's order is a
-stateless shuffle keyed by `(seed, epoch)`. A run resumed at epoch `e` therefore sees exactly the
-batches the uninterrupted run saw, with no shuffle buffer to replay.
+stateless shuffle keyed by `(seed, epoch)`. A run resumed at batch `b` of epoch `e` therefore sees
+exactly the batches the uninterrupted run saw, with no shuffle buffer to replay: skipping `b`
+batches skips only their indices.
 """
 
 import tensorflow as tf
@@ -17,15 +18,17 @@ def to_model_range(batch):
     return tf.cast(batch, tf.float32)
 
 
-def training_dataset(examples, batch_size, seed, start_epoch=0, shard=(0, 1)):
+def training_dataset(examples, batch_size, seed, start_epoch=0, start_batch=0, shard=(0, 1)):
     """Serves `examples` as an endless sequence of epochs of shuffled full batches.
 
     Args:
-        examples: an array `[n, ...]`, uint8 images or float samples.
+        examples: an array `[n, ...]`, uint8 images or float samples (or that array as a
+            tensor, which several pipelines can then share without copying it).
         batch_size: examples per batch; the last partial batch of an epoch is dropped, so every
             batch has the same static shape.
         seed: seeds the per-epoch shuffles.
         start_epoch: the first epoch to serve (a resumed run starts past 0).
+        start_batch: the first batch of `start_epoch` to serve (a run resumed mid-epoch).
         shard: `(index, count)`: serve only slice `index` of `count` equal slices of every
             batch, for one worker of several; together the workers see exactly the batches a
             single process would.
@@ -34,30 +37,41 @@ def training_dataset(examples, batch_size, seed, start_epoch=0, shard=(0, 1)):
         `(dataset, steps_per_epoch)`: pass both to `fit()`.
 
     Raises:
-        KganError: the batch is larger than the data set.
+        KganError: see `steps_per_epoch`.
     """
     n = len(examples)
-    steps_per_epoch = n // batch_size
-    if steps_per_epoch == 0:
-        raise KganError(f"--batch-size {batch_size} is larger than the data set ({n} examples)")
     index, count = shard
-    if batch_size % count:
-        raise KganError(f"--batch-size {batch_size} does not split evenly over {count} workers")
+    steps = steps_per_epoch(n, batch_size, count)
     per_worker = batch_size // count
-    table = tf.constant(examples)
+    table = tf.convert_to_tensor(examples)
 
     def epoch_order(epoch):
         order = tf.random.experimental.stateless_shuffle(
             tf.range(n), seed=tf.stack([tf.constant(seed, tf.int64), epoch])
         )
-        return tf.data.Dataset.from_tensor_slices(order[: steps_per_epoch * batch_size])
+        return tf.data.Dataset.from_tensor_slices(order[: steps * batch_size])
 
     dataset = (
         tf.data.Dataset.counter(start_epoch)
         .flat_map(epoch_order)
         .batch(batch_size)
+        .skip(start_batch)
         .map(lambda indices: indices[index * per_worker : (index + 1) * per_worker])
         .map(lambda indices: to_model_range(tf.gather(table, indices)), tf.data.AUTOTUNE)
         .prefetch(tf.data.AUTOTUNE)
     )
-    return dataset, steps_per_epoch
+    return dataset, steps
+
+
+def steps_per_epoch(num_examples, batch_size, workers=1):
+    """The number of full batches in an epoch of `num_examples`.
+
+    Raises:
+        KganError: the batch is larger than the data set, or does not split over the workers.
+    """
+    if num_examples < batch_size:
+        raise KganError(f"--batch-size {batch_size} is larger than the data set "
+                        f"({num_examples} examples)")
+    if batch_size % workers:
+        raise KganError(f"--batch-size {batch_size} does not split evenly over {workers} workers")
+    return num_examples // batch_size

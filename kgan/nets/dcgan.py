@@ -11,12 +11,12 @@ kernel.
 import keras
 from keras import layers
 
+from kgan.nets import init
 from kgan.nets.batchnorm import FusedBatchNormalization
-from kgan.nets.init import BATCHNORM_GAMMA, WEIGHTS
 
 
 def _batchnorm():
-    return FusedBatchNormalization(gamma_initializer=BATCHNORM_GAMMA)
+    return FusedBatchNormalization(gamma_initializer=init.batchnorm_gamma())
 
 
 def _up(filters, kernel=4, strides=2, padding="same", crop=0):
@@ -26,14 +26,14 @@ def _up(filters, kernel=4, strides=2, padding="same", crop=0):
     argument of `ConvTranspose2d` does.
     """
     conv = layers.Conv2DTranspose(filters, kernel, strides, padding=padding, use_bias=False,
-                                  kernel_initializer=WEIGHTS)
+                                  kernel_initializer=init.weights())
     return [conv] + ([layers.Cropping2D(crop)] if crop else []) + [_batchnorm(), layers.ReLU()]
 
 
 def _down(filters, kernel=4, batchnorm=True):
     """Conv (stride 2) + BatchNorm + LeakyReLU(0.2): the discriminator block."""
     block = [layers.Conv2D(filters, kernel, 2, padding="same", use_bias=False,
-                           kernel_initializer=WEIGHTS)]
+                           kernel_initializer=init.weights())]
     return block + ([_batchnorm()] if batchnorm else []) + [layers.LeakyReLU(0.2)]
 
 
@@ -41,7 +41,7 @@ def _image_output(channels):
     """ConvT(4, 2, 1) to the image's channels, then tanh, both in float32."""
     return [
         layers.Conv2DTranspose(channels, 4, 2, padding="same", use_bias=False,
-                               kernel_initializer=WEIGHTS, dtype="float32"),
+                               kernel_initializer=init.weights(), dtype="float32"),
         layers.Activation("tanh", dtype="float32"),
     ]
 
@@ -49,7 +49,7 @@ def _image_output(channels):
 def _logit(kernel):
     """A `kernel`-sized valid convolution to one logit per image, `[batch, 1]`, in float32."""
     return [
-        layers.Conv2D(1, kernel, padding="valid", use_bias=False, kernel_initializer=WEIGHTS,
+        layers.Conv2D(1, kernel, padding="valid", use_bias=False, kernel_initializer=init.weights(),
                       dtype="float32"),
         layers.Flatten(dtype="float32"),
     ]

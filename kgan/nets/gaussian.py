@@ -3,7 +3,7 @@
 import keras
 from keras import layers
 
-from kgan.nets.init import WEIGHTS
+from kgan.nets import init
 
 
 def gaussian_networks(latent_dim, sample_shape, hidden=(32, 32)):
@@ -22,13 +22,13 @@ def gaussian_networks(latent_dim, sample_shape, hidden=(32, 32)):
         `(generator, discriminator)`, two built `keras.Sequential` models; weights N(0, 0.02).
     """
     generator = keras.Sequential(
-        [keras.Input((latent_dim,)), layers.Dense(sample_shape[-1], kernel_initializer=WEIGHTS)],
+        [keras.Input((latent_dim,)), layers.Dense(sample_shape[-1], kernel_initializer=init.weights())],
         name="generator",
     )
     discriminator = keras.Sequential(
         [keras.Input(tuple(sample_shape))]
-        + [layers.Dense(width, activation="tanh", kernel_initializer=WEIGHTS) for width in hidden]
-        + [layers.Dense(1, kernel_initializer=WEIGHTS)],
+        + [layers.Dense(width, activation="tanh", kernel_initializer=init.weights()) for width in hidden]
+        + [layers.Dense(1, kernel_initializer=init.weights())],
         name="discriminator",
     )
     return generator, discriminator

@@ -1,0 +1,178 @@
+"""The run directory: the one place that names its files and lists its checkpoints.
+
+```
+RUN/
+  config.json           everything needed to rebuild the run (`kgan fit --resume RUN`)
+  model.keras           the final GAN, written when training ends
+  history.csv           one row of logged metrics per epoch
+  losses.png            the loss and accuracy curves
+  metrics.jsonl         evaluation results, one JSON record per line
+  samples/              epoch-NNNN.png sample grids, animation.gif
+  checkpoints/          epoch-NNNN.keras (after epoch NNNN),
+                        epoch-NNNN-batch-BBBBBB.keras (BBBBBB batches into epoch NNNN + 1),
+                        best.keras (the best evaluation score so far)
+  tensorboard/          with --tensorboard
+```
+
+Checkpoints are whole `.keras` files written atomically. A mid-epoch checkpoint also carries the
+running means of the epoch's logged metrics (`kgan.json` inside the archive, which Keras ignores),
+so that a run resumed from it logs the same epoch means as an uninterrupted run.
+"""
+
+import dataclasses
+import glob
+import json
+import os
+import re
+import zipfile
+
+from kgan.errors import KganError
+from kgan.files import atomic_path, save_model
+
+CONFIG = "config.json"
+MODEL = "model.keras"
+HISTORY = "history.csv"
+LOSSES = "losses.png"
+METRICS = "metrics.jsonl"
+SAMPLES = "samples"
+CHECKPOINTS = "checkpoints"
+BEST = "best.keras"
+TENSORBOARD = "tensorboard"
+
+_CHECKPOINT_NAME = re.compile(r"^epoch-(\d+)(?:-batch-(\d+))?\.keras$")
+# The archive member of a mid-epoch checkpoint that holds the metrics' running state.
+_STATE_MEMBER = "kgan.json"
+
+
+@dataclasses.dataclass(frozen=True, order=True)
+class Position:
+    """How far a run has trained: `epoch` whole epochs, then `batch` batches of the next one."""
+
+    epoch: int
+    batch: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class Checkpoint:
+    """A finished checkpoint file and the position it was saved at."""
+
+    path: str
+    position: Position
+
+
+class RunDir:
+    """The files of one run directory.
+
+    Args:
+        root: the directory's path.
+    """
+
+    def __init__(self, root):
+        self.root = root
+
+    def path(self, *parts):
+        """The path of a file or folder inside the run, e.g. `path(HISTORY)`."""
+        return os.path.join(self.root, *parts)
+
+    @property
+    def checkpoint_dir(self):
+        """`RUN/checkpoints`."""
+        return self.path(CHECKPOINTS)
+
+    @property
+    def best(self):
+        """`RUN/checkpoints/best.keras`, the best-scoring checkpoint of `--eval-every`."""
+        return self.path(CHECKPOINTS, BEST)
+
+    def holds_run(self):
+        """True once `config.json` exists."""
+        return os.path.exists(self.path(CONFIG))
+
+    def create(self):
+        """Makes the directory for a new run; refuses one that already holds a run.
+
+        Raises:
+            KganError: the directory holds a run or cannot be written.
+        """
+        if self.holds_run():
+            raise KganError(f"{self.root} already holds a run; continue it with --resume "
+                            f"{self.root} or choose another --run-dir")
+        try:
+            os.makedirs(self.root, exist_ok=True)
+        except OSError as error:
+            raise KganError(f"cannot create run directory {self.root}: {error.strerror}") from None
+        if not os.access(self.root, os.W_OK):
+            raise KganError(f"cannot write to run directory {self.root}")
+
+    def read_config(self):
+        """Reads `config.json`; a missing or broken one is a `KganError`."""
+        path = self.path(CONFIG)
+        try:
+            with open(path) as f:
+                return json.load(f)
+        except FileNotFoundError:
+            raise KganError(f"{self.root} is not a kgan run directory (no {CONFIG})") from None
+        except (OSError, ValueError) as error:
+            raise KganError(f"cannot read {path}: {error}") from None
+
+    def write_config(self, config):
+        """Writes `config.json` atomically."""
+        path = self.path(CONFIG)
+        try:
+            with atomic_path(path) as tmp, open(tmp, "w") as f:
+                json.dump(config, f, indent=2)
+        except OSError as error:
+            raise KganError(f"cannot write {path}: {error.strerror}") from None
+
+    def checkpoint_path(self, position):
+        """Where the checkpoint at `position` goes."""
+        name = f"epoch-{position.epoch:04d}"
+        if position.batch:
+            name += f"-batch-{position.batch:06d}"
+        return self.path(CHECKPOINTS, name + ".keras")
+
+    def checkpoints(self):
+        """The finished checkpoints (not `best.keras`), oldest first."""
+        found = []
+        for path in glob.glob(self.path(CHECKPOINTS, "epoch-*.keras")):
+            match = _CHECKPOINT_NAME.match(os.path.basename(path))
+            if match:
+                position = Position(int(match.group(1)), int(match.group(2) or 0))
+                found.append(Checkpoint(path, position))
+        return sorted(found, key=lambda checkpoint: checkpoint.position)
+
+    def latest_checkpoint(self):
+        """The newest checkpoint, or `None` before the first."""
+        checkpoints = self.checkpoints()
+        return checkpoints[-1] if checkpoints else None
+
+    def save_checkpoint(self, gan, position, keep):
+        """Saves `gan` at `position` and deletes all but the newest `keep` checkpoints.
+
+        A mid-epoch checkpoint also stores the running state of the GAN's logged metrics.
+        """
+        path = self.checkpoint_path(position)
+        state = None
+        if position.batch:
+            state = {metric.name: [float(v.numpy()) for v in metric.variables]
+                     for metric in gan.metrics}
+        save_model(gan, path, extra={_STATE_MEMBER: json.dumps(state)} if state else None)
+        for old in self.checkpoints()[:-keep]:
+            os.remove(old.path)
+
+    def remove_partial_files(self):
+        """Deletes temporary files that a killed process left half-written."""
+        for path in glob.glob(self.path("**", ".tmp-*"), recursive=True):
+            os.remove(path)
+
+
+def metric_state(checkpoint_path):
+    """The running state of the logged metrics saved in a mid-epoch checkpoint, or `None`.
+
+    Returns:
+        `{metric name: [variable values]}`, ready for `metric.variables[i].assign`.
+    """
+    with zipfile.ZipFile(checkpoint_path) as archive:
+        if _STATE_MEMBER not in archive.namelist():
+            return None
+        return json.loads(archive.read(_STATE_MEMBER))
