@@ -313,6 +313,26 @@ class GAN(keras.Model):
             for i in range(0, n, batch_size)
         ])
 
+    def _random_states(self):
+        """The networks' variables that are not weights: the seed generator states of random
+        layers such as Dropout."""
+        networks = (self.generator, self.discriminator)
+        weights = {id(weight) for network in networks for weight in network.weights}
+        return [v for network in networks for v in network.variables if id(v) not in weights]
+
+    def save_own_variables(self, store):
+        """Also saves the random layers' seed generator states, which Keras' format leaves out,
+        so that a resumed run draws the Dropout masks the uninterrupted run would have."""
+        super().save_own_variables(store)
+        for i, state in enumerate(self._random_states()):
+            store[f"random_state_{i}"] = state
+
+    def load_own_variables(self, store):
+        """Restores what `save_own_variables` saved (the GAN has no variables of its own)."""
+        for i, state in enumerate(self._random_states()):
+            if f"random_state_{i}" in store:
+                state.assign(store[f"random_state_{i}"])
+
     def get_config(self):
         """Returns the networks' configs, the latent size and the noise seed."""
         return {

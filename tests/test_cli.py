@@ -87,8 +87,11 @@ def test_existing_run_is_not_overwritten(trained_run):
     assert_one_line_error(invoke("fit", *FAST, "--run-dir", trained_run), "already holds a run")
 
 
-def test_resume_refuses_other_options(trained_run):
-    assert_one_line_error(invoke("fit", "--resume", trained_run, "--lr-d", "0.1"), "drop --lr-d")
+@pytest.mark.parametrize("option", [["--lr-d", "0.1"], ["--seed", "0"], ["--eval-every", "1"],
+                                    ["--deterministic"], ["--checkpoint-minutes", "5"]])
+def test_resume_refuses_every_option_but_epochs_strategy_and_replicas(trained_run, option):
+    # Even an option given with its default value: the run's config.json decides.
+    assert_one_line_error(invoke("fit", "--resume", trained_run, *option), f"drop {option[0]}")
 
 
 def test_resume_of_a_folder_that_is_no_run(tmp_path):

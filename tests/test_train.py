@@ -108,6 +108,20 @@ def test_resume_continues_exactly(tmp_path, monkeypatch, resumable, crash):
         tmp_path / "straight" / "history.csv").read_bytes()
 
 
+def test_resume_draws_the_same_dropout_masks(tmp_path, monkeypatch):
+    # The MLP's discriminator has Dropout, whose seed generator state Keras does not save.
+    write_image_folder(tmp_path / "images", count=32)
+    options = {"dataset": f"folder:{tmp_path / 'images'}", "preset": "mnist-mlp", "epochs": 2,
+               "batch_size": 8, "seed": 3, "verbose": False, "checkpoint_minutes": 1e-9}
+    straight = kgan.fit(run_dir=str(tmp_path / "straight"), **options)
+    run = str(tmp_path / "interrupted")
+    with monkeypatch.context() as patch:
+        patch.setattr(kcallbacks, "Checkpoint", _crash_at(Position(1, 2)))
+        with pytest.raises(_Interrupt):
+            kgan.fit(run_dir=run, **options)
+    assert_weights_equal(kgan.resume(run, verbose=False).get_weights(), straight.get_weights())
+
+
 def test_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
     run = str(tmp_path / "run")
     kgan.fit(run_dir=run, epochs=1, seed=0, **FAST)
