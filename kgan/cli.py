@@ -5,9 +5,9 @@ import sys
 
 import click
 
+from kgan import backend, rundir, sampling, train
 from kgan import evaluate as kevaluate
 from kgan import export as kexport
-from kgan import rundir, sampling, train
 from kgan.distribute import STRATEGIES
 from kgan.errors import KganError
 from kgan.losses import LOSSES
@@ -46,8 +46,11 @@ class _Group(click.Group):
 
 @click.group(cls=_Group)
 @click.version_option(package_name="kgan")
-def main():
+@click.option("--verbose", is_flag=True, help="Also show TensorFlow's start-up log lines, which kgan hides.")
+def main(verbose):
     """Train GANs with Keras and ship their generators to TensorFlow Serving."""
+    if verbose:
+        click.echo("".join(backend.SUPPRESSED), err=True, nl=False)
 
 
 _POSITIVE = click.IntRange(min=1)

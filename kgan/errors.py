@@ -1,8 +1,11 @@
 """The one exception type for user mistakes: the CLI prints its message as one line."""
 
 
-class KganError(Exception):
-    """A problem the user can fix (bad option, missing data, unwritable folder)."""
+class KganError(ValueError):
+    """A problem the user can fix (bad option, missing data, unwritable folder).
+
+    A `ValueError`, so that code catching bad arguments the Keras way catches it too.
+    """
 
 
 def parse_names(text, registry, what):

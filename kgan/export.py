@@ -3,8 +3,9 @@
 Signatures (tag `serve`):
 - `serving_default`: `z` float32 `[-1, latent_dim]` -> `samples` float32, the generator's output.
 - `sample` (image generators only): `num_images` int32 scalar and `seed` int64 scalar ->
-  `images_uint8` uint8 `[-1, H, W, C]` and `png_bytes` string `[-1]`. The same seed gives the
-  same images. TF Serving's REST API base64-encodes outputs whose names end in `_bytes`.
+  `images_uint8` uint8 `[-1, H, W, C]` and `png_bytes` string `[-1]`. Its latent vectors are
+  `kgan.latent_batch(num_images, latent_dim, seed)`, so the same seed gives the same images as
+  `kgan sample`. TF Serving's REST API base64-encodes outputs whose names end in `_bytes`.
 """
 
 import os
@@ -14,12 +15,16 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from kgan.data.pipeline import to_uint8
 from kgan.errors import KganError
 from kgan.gan import latent_batch
-from kgan.plots import to_uint8
 
 # The most images one `sample` request may ask for: a bound on the server's memory per request.
 MAX_IMAGES = 1024
+# TF Serving replays the requests in this file when it loads a version, before it serves it.
+WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
+# The batch sizes the warmup requests use: the first request of each size pays for its set-up.
+WARMUP_BATCHES = (1, 8, 64)
 
 
 def next_version(base):
@@ -65,6 +70,8 @@ def export_generator(gan, base, version=None, raw=False):
     try:
         generator = gan.generator if raw else gan.sampling_generator()
         _archive(generator, gan.latent_dim).write_out(tmp, verbose=False)
+        _write_warmup(os.path.join(tmp, WARMUP_FILE), gan.latent_dim,
+                      images=len(generator.output_shape) == 4)
         os.rename(tmp, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -97,9 +104,7 @@ def _archive(generator, latent_dim):
                 in_range, [f"num_images must be between 1 and {MAX_IMAGES}, got", num_images]
             )
             with tf.control_dependencies([check]):
-                z = tf.random.stateless_normal(
-                    tf.stack([num_images, latent_dim]), seed=tf.stack([seed, tf.constant(0, tf.int64)])
-                )
+                z = latent_batch(num_images, latent_dim, seed)
             pixels = to_uint8(generator(z, training=False))  # [n, H, W, C]
             png = tf.map_fn(tf.io.encode_png, pixels, fn_output_signature=tf.string)  # [n]
             return {"images_uint8": pixels, "png_bytes": png}
@@ -112,6 +117,48 @@ def _archive(generator, latent_dim):
             ],
         )
     return archive
+
+
+def _write_warmup(path, latent_dim, images):
+    """Writes TF Serving's warmup file: a TFRecord of `PredictionLog` protos, a `serving_default`
+    request for each of `WARMUP_BATCHES` and, for images, a `sample` request for each."""
+    requests = [("serving_default", {"z": latent_batch(n, latent_dim, seed=0).numpy()})
+                for n in WARMUP_BATCHES]
+    if images:
+        requests += [("sample", {"num_images": np.int32(n), "seed": np.int64(0)})
+                     for n in WARMUP_BATCHES]
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with tf.io.TFRecordWriter(path) as writer:
+        for signature, inputs in requests:
+            writer.write(_prediction_log(signature, inputs))
+
+
+def _prediction_log(signature, inputs):
+    """A serialized `tensorflow.serving.PredictionLog` holding one `PredictRequest`.
+
+    Written field by field in protobuf's wire format (field numbers from TF Serving's
+    `prediction_log.proto`, `predict.proto` and `model.proto`), so that exporting needs no
+    `tensorflow-serving-api`; the tests parse the result with it.
+    """
+    model_spec = _field(3, signature.encode())  # ModelSpec.signature_name
+    request = _field(1, model_spec) + b"".join(  # PredictRequest.model_spec, .inputs (a map)
+        _field(2, _field(1, name.encode()) + _field(2, tf.make_tensor_proto(value).SerializeToString()))
+        for name, value in inputs.items())
+    return _field(6, _field(1, request))  # PredictionLog.predict_log, PredictLog.request
+
+
+def _field(number, payload):
+    """One length-delimited protobuf field: its tag, its length, its bytes."""
+    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+
+
+def _varint(value):
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
 
 
 def is_export(path):

@@ -27,12 +27,26 @@ _STREAMS = 6
 
 
 def latent_batch(n, latent_dim, seed=None):
-    """Draws `n` latent vectors from N(0, I) with NumPy, reproducibly for a given `seed`.
+    """The latent batch of a seed: kgan's one rule for turning a seed into latent vectors.
+
+    `tf.random.stateless_normal([n, latent_dim], seed=[seed, 0])`, float32. `GAN.generate`, the
+    sample grids, `kgan sample` (from a run, a `.keras` file or an export), the export's `sample`
+    signature (which runs this function in its graph) and `scripts/serving_client.py` all draw
+    with it, so one seed gives the same images on every path. The first `k` vectors of a batch
+    depend on `n`, so draw the whole batch at once.
+
+    Args:
+        n: how many vectors (a Python int or an int32 scalar tensor).
+        latent_dim: their size.
+        seed: an integer (or int64 scalar tensor); `None` draws one at random.
 
     Returns:
-        A float32 array of shape `[n, latent_dim]`.
+        A float32 tensor `[n, latent_dim]`.
     """
-    return np.random.default_rng(seed).standard_normal((n, latent_dim), dtype=np.float32)
+    if seed is None:
+        seed = np.random.randint(2**31 - 1)
+    seed = tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)])
+    return tf.random.stateless_normal(tf.stack([n, latent_dim]), seed=seed)
 
 
 @keras.saving.register_keras_serializable(package="kgan")
@@ -262,13 +276,11 @@ class GAN(keras.Model):
         self.fake_accuracy_tracker.update_state(fake_accuracy)
         return {metric.name: metric.result() for metric in self.metrics}
 
-    def _ema_averages(self):
-        """The generator optimizer's moving averages of the generator's trainable weights, or
-        `None` without EMA (a `LossScaleOptimizer` keeps them in its inner optimizer)."""
+    def _ema_optimizer(self):
+        """The generator's optimizer when it keeps moving averages of the weights (`use_ema`),
+        else `None`; a `LossScaleOptimizer` keeps them in its inner optimizer."""
         optimizer = getattr(self.g_optimizer, "inner_optimizer", self.g_optimizer)
-        if not getattr(optimizer, "use_ema", False):
-            return None
-        return optimizer._model_variables_moving_average  # Keras keeps them under this name
+        return optimizer if getattr(optimizer, "use_ema", False) else None
 
     def sampling_generator(self):
         """The generator to sample from: with EMA (`Adam(use_ema=True, ...)` as `g_optimizer`)
@@ -277,14 +289,17 @@ class GAN(keras.Model):
         The copy is made afresh on each call (the averages move with every step), with the live
         generator's non-trainable weights (BatchNorm statistics).
         """
-        averages = self._ema_averages() if self.compiled else None
+        optimizer = self._ema_optimizer() if self.compiled else None
         # Keras starts the averages at zero and sets them to the weights at the first step.
-        if averages is None or self.step == 0:
+        if optimizer is None or self.step == 0:
             return self.generator
-        copy = keras.models.clone_model(self.generator)
+        # In the strategy's scope: under MirroredStrategy the optimizer writes every replica's copy.
+        with self.distribute_strategy.scope():
+            copy = keras.models.clone_model(self.generator)
         copy.set_weights(self.generator.get_weights())
-        for variable, average in zip(copy.trainable_variables, averages):
-            variable.assign(average)
+        # Public API: writes the averages into the given variables, in the order the optimizer
+        # was built with (the generator's trainable variables, which the copy's mirror).
+        optimizer.finalize_variable_values(copy.trainable_variables)
         return copy
 
     @property

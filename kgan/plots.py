@@ -8,17 +8,9 @@ import math
 
 import numpy as np
 from keras import ops
-from matplotlib.figure import Figure
 from PIL import Image
 
-
-def to_uint8(images):
-    """Maps generator output in [-1, 1] to uint8 pixels, clipping anything outside.
-
-    Written with `keras.ops`, so the sample grids and the exported `sample` signature share it.
-    """
-    scaled = (ops.cast(images, "float32") + 1.0) * 127.5
-    return ops.cast(ops.clip(ops.round(scaled), 0, 255), "uint8")
+from kgan.data.pipeline import to_uint8
 
 
 def image_grid(images, columns=None):
@@ -56,7 +48,7 @@ def save_samples(samples, path, real=None, title=None):
         grid = image_grid(samples)
         Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid).save(path)
         return
-    figure = Figure(figsize=(4.5, 4.5))
+    figure = _figure((4.5, 4.5))
     axes = figure.add_subplot()
     if real is not None:
         axes.scatter(real[:, 0], real[:, 1], s=4, alpha=0.5, label="real", color="tab:blue")
@@ -75,7 +67,7 @@ def save_loss_plot(history, path):
             `d_fake_acc`; missing ones are skipped).
         path: the PNG file to write.
     """
-    figure = Figure(figsize=(9, 3.5))
+    figure = _figure((9, 3.5))
     losses, accuracies = figure.subplots(1, 2)
     for axes, names in ((losses, ("d_loss", "g_loss")), (accuracies, ("d_real_acc", "d_fake_acc"))):
         for name in names:
@@ -95,3 +87,11 @@ def save_animation(frame_paths, path, frame_ms=300):
     frames = [Image.open(p).convert("RGB") for p in frame_paths]
     durations = [frame_ms] * (len(frames) - 1) + [frame_ms * 5]
     frames[0].save(path, save_all=True, append_images=frames[1:], duration=durations, loop=0)
+
+
+def _figure(size):
+    """A matplotlib `Figure`. Matplotlib is imported here, not with the module, so that using
+    kgan for export or serving never loads it."""
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=size)

@@ -9,7 +9,7 @@ import dataclasses
 import keras
 import tensorflow as tf
 
-from kgan import precision
+from kgan import losses, precision
 from kgan.errors import KganError, lookup
 from kgan.gan import GAN
 from kgan.nets import NETWORKS
@@ -85,6 +85,27 @@ class Preset:
     precision: str = "auto"
     jit: str = "auto"
 
+    def __post_init__(self):
+        """Checks the fields, so that a bad preset or override is one clear `KganError`."""
+        for field in ("epochs", "batch_size", "latent_dim", "save_every", "r1_every", "d_steps"):
+            if getattr(self, field) < 1:
+                raise KganError(f"{field} must be at least 1 (got {getattr(self, field)})")
+        for field in ("lr_d", "lr_g"):
+            if not getattr(self, field) > 0:
+                raise KganError(f"{field} must be positive (got {getattr(self, field)})")
+        for field in ("checkpoint_minutes", "r1_gamma", "weight_decay"):
+            if getattr(self, field) < 0:
+                raise KganError(f"{field} must be 0 or more (got {getattr(self, field)})")
+        if not 0 <= self.ema < 1:
+            raise KganError(f"ema must be in [0, 1) (got {self.ema})")
+        choices = {"lr_schedule": ("constant", "cosine"), "jit": ("auto", "on", "off"),
+                   "precision": precision.PRECISIONS, "networks": tuple(NETWORKS),
+                   "loss": tuple(losses.LOSSES)}
+        for field, allowed in choices.items():
+            if getattr(self, field) not in allowed:
+                raise KganError(f"unknown {field} {getattr(self, field)!r}; choose one of: "
+                                f"{', '.join(allowed)}")
+
     def get_config(self):
         """Returns the preset as a JSON-friendly dict."""
         config = dataclasses.asdict(self)
@@ -97,14 +118,21 @@ class Preset:
         return cls(**{**config, "sample_shape": tuple(config["sample_shape"])})
 
     def with_overrides(self, **overrides):
-        """Returns a copy with the given fields replaced; `None` values are ignored."""
+        """Returns a copy with the given fields replaced; `None` values are ignored.
+
+        Raises:
+            KganError: an unknown field or a bad value.
+        """
+        fields = {field.name for field in dataclasses.fields(self)}
+        unknown = sorted(set(overrides) - fields)
+        if unknown:
+            raise KganError(f"unknown preset field {', '.join(unknown)}; "
+                            f"the fields are: {', '.join(sorted(fields))}")
         return dataclasses.replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
     def _optimizer(self, learning_rate, total_steps, ema=0.0):
         if self.lr_schedule == "cosine":
             learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, total_steps)
-        elif self.lr_schedule != "constant":
-            raise KganError(f"unknown lr_schedule {self.lr_schedule!r}; use constant or cosine")
         options = {"beta_1": self.beta_1, "beta_2": self.beta_2, "use_ema": bool(ema),
                    "ema_momentum": ema or 0.99}
         if self.weight_decay:
@@ -148,8 +176,6 @@ class Preset:
         return gan
 
     def _jit(self):
-        if self.jit not in ("auto", "on", "off"):
-            raise KganError(f"unknown jit setting {self.jit!r}; use auto, on or off")
         return self.jit == "on" or (self.jit == "auto" and bool(tf.config.list_physical_devices("GPU")))
 
 

@@ -64,7 +64,6 @@ def fit(dataset=None, preset=None, run_dir=None, seed=0, data_dir=None, tensorbo
     if dataset is None:
         dataset = get_preset(preset).dataset if preset else "gaussian"
     preset = get_preset(preset or data.default_preset(dataset)).with_overrides(**overrides)
-    _check_preset(preset)
     if eval_every < 0 or eval_samples < 2:
         raise KganError("--eval-every must be 0 or more and --eval-samples at least 2")
     if eval_metric not in OFFLINE_METRICS:
@@ -109,8 +108,8 @@ def resume(run_dir, epochs=None, strategy="auto", replicas=None, verbose=True):
     run = RunDir(run_dir)
     config = run.read_config()
     if epochs is not None:
-        config["preset"]["epochs"] = epochs
-        _check_preset(Preset.from_config(config["preset"]))
+        config["preset"] = Preset.from_config(config["preset"]).with_overrides(
+            epochs=epochs).get_config()
     strategy = distribute.make_strategy(strategy, replicas)
     examples = _load_examples(config, strategy)
     if epochs is not None:
@@ -242,15 +241,6 @@ def _fit_from(gan, dataset_from, epochs, per_epoch, start, callbacks, strategy):
                     verbose=0)
         if gan.stop_training:
             return
-
-
-def _check_preset(preset):
-    for field in ("epochs", "batch_size", "latent_dim", "save_every"):
-        if getattr(preset, field) < 1:
-            raise KganError(f"{field} must be at least 1 (got {getattr(preset, field)})")
-    for field in ("lr_d", "lr_g"):
-        if not getattr(preset, field) > 0:
-            raise KganError(f"{field} must be positive (got {getattr(preset, field)})")
 
 
 def _default_run_dir(dataset):

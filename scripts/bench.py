@@ -14,7 +14,7 @@ to a JSON file.
 
 Usage: python scripts/bench.py [--batch-size 256] [--steps 3] [--rounds 4] [--warmup 2]
            [--precision auto] [--jit off] [--impls kgan,kgan-fp32,keras-fp32,d2l-eager]
-           [--pipeline-images 2048] [--out bench.json]
+           [--pipeline-images 2048] [--deterministic] [--out bench.json]
 """
 
 import argparse
@@ -213,8 +213,13 @@ def main():
     parser.add_argument("--jit", default="off", choices=["auto", "on", "off"])
     parser.add_argument("--impls", default=",".join(IMPLEMENTATIONS))
     parser.add_argument("--pipeline-images", type=int, default=2048)
+    parser.add_argument("--deterministic", action="store_true",
+                        help="enable TensorFlow's op determinism for the whole process (what "
+                        "kgan fit --deterministic does); compare with a run without it")
     parser.add_argument("--out", default="bench.json")
     args = parser.parse_args()
+    if args.deterministic:
+        tf.config.experimental.enable_op_determinism()
     try:
         impls = parse_names(args.impls, IMPLEMENTATIONS, "implementation")
     except KganError as error:
@@ -223,7 +228,7 @@ def main():
         -1, 1, (max(4 * args.batch_size, 64), 64, 64, 3)).astype(np.float32)
     precision = kgan.precision.resolve(args.precision)
     results = {"batch_size": args.batch_size, "precision": precision, "jit": args.jit,
-               "images_per_sec": {}}
+               "deterministic": args.deterministic, "images_per_sec": {}}
 
     runners, gan = {}, None
     if "kgan" in impls:
@@ -256,7 +261,8 @@ def main():
         for reference in ("keras-fp32", "d2l-eager"):
             if kgan_name in rates and reference in rates:
                 results[f"{kgan_name}/{reference}"] = rates[kgan_name] / rates[reference]
-    print(f"\nbatch {args.batch_size}, kgan precision {precision}, jit {args.jit}")
+    print(f"\nbatch {args.batch_size}, kgan precision {precision}, jit {args.jit}, "
+          f"deterministic {args.deterministic}")
     print(f"{'what':<16}{'images/sec':>12}")
     for name, rate in rates.items():
         print(f"{name:<16}{rate:>12.1f}")

@@ -1,7 +1,10 @@
 """A small REST client for a generator served by TensorFlow Serving (exported by `kgan export`).
 
 It asks the `sample` signature for images and writes each one as a PNG file, or sends latent
-vectors to `serving_default` and saves the raw samples as `.npy`. Standard library only.
+vectors to `serving_default` and saves the raw samples as `.npy`. The image mode needs only the
+standard library and NumPy; the latent mode draws its vectors with `kgan.latent_batch` (kgan's
+seed rule, which the `sample` signature and `kgan sample` follow too), so the same seed gives
+the same samples on every path.
 
 Usage:
     python scripts/serving_client.py --model pokemon -n 16 --seed 7 --out-dir samples/
@@ -68,7 +71,9 @@ def main():
     args = parser.parse_args()
     url = predict_url(args.server, args.model, args.version)
     if args.latent_dim:
-        z = np.random.default_rng(args.seed).standard_normal((args.n, args.latent_dim))
+        from kgan import latent_batch  # needs TensorFlow; the image mode does not
+
+        z = latent_batch(args.n, args.latent_dim, args.seed)
         samples = np.asarray(post(url, latent_request(z))["predictions"], np.float32)
         np.save(args.out, samples)
         print(f"wrote {len(samples)} samples to {args.out}")

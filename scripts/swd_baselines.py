@@ -10,7 +10,7 @@ import json
 import numpy as np
 
 import kgan
-from kgan import data, sampling, train
+from kgan import data, rundir, sampling
 from kgan.evaluate import real_samples
 from kgan.metrics import image_swd
 
@@ -22,7 +22,7 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", help="also write the results as JSON here")
     args = parser.parse_args()
-    config = train.read_config(args.run_dir)
+    config = rundir.RunDir(args.run_dir).read_config()
     preset = kgan.Preset.from_config(config["preset"])
     examples = data.load_examples(config["dataset"], preset.sample_shape, config["data_dir"])
     if len(examples) < 2 * args.n:

@@ -14,21 +14,34 @@ def images(seed=0):
     return tf.random.stateless_uniform((6, 16, 16, 3), (seed, 1), -1, 1)
 
 
-def test_augmentation_keeps_shape_and_range():
-    out = augment.diff_augment(images(), POLICY, tf.constant([1, 2], tf.int64))
-    assert out.shape == (6, 16, 16, 3)
-    assert float(tf.reduce_min(out)) >= -1.0 and float(tf.reduce_max(out)) <= 1.0
-    assert not np.allclose(out.numpy(), images().numpy())
+def test_color_shifts_brightness_per_image_and_the_policy_clips_to_the_image_range():
+    # On a gray image only the brightness acts: one shift in [-0.5, 0.5] per image.
+    bright = tf.fill((8, 4, 4, 1), 0.9)
+    seed = tf.constant([1, 2], tf.int64)
+    shifted = augment.color(bright, seed).numpy() - 0.9
+    per_image = shifted.reshape(8, -1)
+    np.testing.assert_allclose(per_image, per_image[:, :1].repeat(16, axis=1), atol=1e-6)
+    assert np.abs(per_image).max() <= 0.5 and per_image[:, 0].std() > 0.1
+    assert per_image.max() > 0.1  # so some images leave the range [-1, 1] ...
+    out = augment.diff_augment(bright, ("color",), seed).numpy()
+    assert out.max() == 1.0 and out.min() >= -1.0  # ... and the policy clips them back
+    assert out.shape == (8, 4, 4, 1)
 
 
-def test_the_same_op_on_real_and_fake():
-    # One function for both batches: with the same seed, equal inputs get equal outputs.
-    seed = tf.constant([3, 4], tf.int64)
-    batch = images()
-    np.testing.assert_array_equal(augment.diff_augment(batch, POLICY, seed).numpy(),
-                                  augment.diff_augment(tf.identity(batch), POLICY, seed).numpy())
-    other = augment.diff_augment(batch, POLICY, tf.constant([3, 5], tf.int64))
-    assert not np.allclose(other.numpy(), augment.diff_augment(batch, POLICY, seed).numpy())
+def test_real_and_fake_batches_draw_their_own_augmentations_reproducibly():
+    gan = kgan.get_preset("mnist").with_overrides(augment="color,translation,cutout",
+                                                    precision="fp32").build_gan(0, 1)
+    batch = tf.random.stateless_uniform((6, 28, 28, 1), (1, 2), -1, 1)
+
+    def augmented(stream, step):
+        return gan._augmented(batch, stream, step).numpy()
+
+    real, fake = kgan.gan._AUGMENT_REAL_STREAM, kgan.gan._AUGMENT_FAKE_STREAM
+    # The same stream and step: the same transformation (a resumed run augments as before).
+    np.testing.assert_array_equal(augmented(real, 3), augmented(real, 3))
+    # Real and fake batches of one step, and one stream at two steps, differ.
+    assert not np.allclose(augmented(real, 3), augmented(fake, 3))
+    assert not np.allclose(augmented(real, 3), augmented(real, 4))
 
 
 def test_gradients_flow_through_the_augmentation():

@@ -16,11 +16,13 @@ import pytest
 import tensorflow as tf
 from click.testing import CliRunner
 from conftest import make_gaussian_gan
+from imagedata import write_image_folder
 
 import kgan
 from kgan.cli import main
+from kgan.data.pipeline import to_uint8
 from kgan.errors import KganError
-from kgan.export import MAX_IMAGES, ExportedGenerator, export_generator
+from kgan.export import MAX_IMAGES, WARMUP_FILE, ExportedGenerator, export_generator
 
 ROOT = os.path.join(os.path.dirname(__file__), os.pardir)
 
@@ -108,7 +110,7 @@ def test_points_export_has_no_image_signature(points_export):
 
 def test_tf1_savedmodel_bundle_runs_signatures_by_tensor_name(image_export):
     gan, path = image_export
-    z = kgan.latent_batch(4, gan.latent_dim, seed=2)
+    z = kgan.latent_batch(4, gan.latent_dim, seed=2).numpy()
     with tf.Graph().as_default(), tf.compat.v1.Session() as session:
         meta = tf.compat.v1.saved_model.loader.load(session, ["serve"], path)
         default = meta.signature_def["serving_default"]
@@ -267,29 +269,113 @@ class _FakeServing(BaseHTTPRequestHandler):
         pass
 
 
-def test_client_round_trip_through_a_rest_server(image_export):
-    gan, path = image_export
-    _FakeServing.model = tf.saved_model.load(path)
+@pytest.fixture
+def fake_serving():
+    """A local stand-in for TF Serving's REST API; yields a function `serve(savedmodel_path)`
+    that returns the server's address."""
     server = HTTPServer(("127.0.0.1", 0), _FakeServing)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    try:
-        client = _load_client()
-        url = client.predict_url(f"http://127.0.0.1:{server.server_port}", "mnist")
-        pngs = client.png_files(client.post(url, client.sample_request(2, 7)))
-        z = kgan.latent_batch(2, gan.latent_dim, seed=0)
-        predictions = client.post(url, client.latent_request(z))["predictions"]
-    finally:
-        server.shutdown()
-        server.server_close()
+
+    def serve(path):
+        _FakeServing.model = tf.saved_model.load(path)
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield serve
+    server.shutdown()
+    server.server_close()
+
+
+def test_client_round_trip_through_a_rest_server(image_export, fake_serving):
+    gan, path = image_export
+    client = _load_client()
+    url = client.predict_url(fake_serving(path), "mnist")
+    pngs = client.png_files(client.post(url, client.sample_request(2, 7)))
+    z = kgan.latent_batch(2, gan.latent_dim, seed=0)
+    predictions = client.post(url, client.latent_request(z))["predictions"]
     expected = _FakeServing.model.signatures["sample"](
         num_images=tf.constant(2), seed=tf.constant(7, tf.int64))["images_uint8"].numpy()
     np.testing.assert_array_equal(np.stack([tf.io.decode_png(p).numpy() for p in pngs]), expected)
     np.testing.assert_allclose(predictions, gan.generator(z, training=False), atol=1e-5)
 
 
-def test_exported_generator_reads_the_newest_version(points_export):
-    gan, path = points_export
-    exported = ExportedGenerator(os.path.dirname(path))
-    assert exported.latent_dim == gan.latent_dim
+def test_one_seed_gives_the_same_images_on_every_path(tmp_path, fake_serving, monkeypatch):
+    write_image_folder(tmp_path / "images", count=16)
+    run = str(tmp_path / "run")
+    kgan.fit(dataset=f"folder:{tmp_path / 'images'}", preset="mnist", run_dir=run, epochs=1,
+             batch_size=8, verbose=False)
+    export = str(tmp_path / "exported" / "m")
+    runner = CliRunner()
+    assert runner.invoke(main, ["export", run, "--out", export]).exit_code == 0
+    images = {}
+    for name, source in (("kgan sample RUN", run), ("kgan sample EXPORT", export)):
+        out = str(tmp_path / f"{len(images)}.npy")
+        result = runner.invoke(main, ["sample", source, "-n", "6", "--seed", "11", "--out", out])
+        assert result.exit_code == 0, result.output
+        images[name] = to_uint8(np.load(out)).numpy()
+    signature = tf.saved_model.load(os.path.join(export, "1")).signatures["sample"]
+    images["sample signature"] = signature(
+        num_images=tf.constant(6), seed=tf.constant(11, tf.int64))["images_uint8"].numpy()
+    server = fake_serving(os.path.join(export, "1"))
+    monkeypatch.setattr(sys, "argv", ["serving_client.py", "--server", server, "--model", "m",
+                                      "-n", "6", "--seed", "11", "--out-dir", str(tmp_path / "c")])
+    _load_client().main()
+    images["serving_client.py"] = np.stack([
+        tf.io.decode_png((tmp_path / "c" / f"sample-{i:04d}.png").read_bytes()).numpy()
+        for i in range(6)])
+    reference = images.pop("kgan sample RUN")
+    for name, pixels in images.items():
+        # The run computes eagerly, the others in a graph: at most one step of 255 apart.
+        assert np.abs(pixels.astype(int) - reference).max() <= 1, name
+    assert reference.std() > 0  # real images, not a constant
+
+
+def test_exported_generator_reads_the_newest_version(tmp_path):
+    gan = _trained_points_gan()
+    base = str(tmp_path / "gaussian")
+    export_generator(gan, base)
+    first = gan.generate(300, seed=4)
+    gan.train_step(tf.constant(kgan.data.gaussian_points(32)))
+    export_generator(gan, base)
+    exported = ExportedGenerator(base)
+    assert os.path.basename(exported.path) == "2" and exported.latent_dim == gan.latent_dim
     np.testing.assert_allclose(exported.generate(300, seed=4), gan.generate(300, seed=4), atol=1e-5)
+    assert not np.allclose(exported.generate(300, seed=4), first, atol=1e-5)
+
+
+def test_export_and_sampling_work_without_matplotlib(tmp_path):
+    # A serving or export container without the plotting library: importing it fails.
+    code = f"""
+import sys
+sys.modules["matplotlib"] = None
+import kgan, kgan.export, kgan.sampling
+from conftest import make_gaussian_gan
+gan = make_gaussian_gan()
+path = kgan.export_generator(gan, {str(tmp_path / "g")!r})
+samples = kgan.sampling.load_generator(path).generate(5, seed=1)
+kgan.sampling.write_samples(samples, {str(tmp_path / "s.npy")!r})
+"""
+    env = {**os.environ, "PYTHONPATH": os.path.dirname(__file__)}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                            check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert np.load(tmp_path / "s.npy").shape == (5, 2)
+
+
+@pytest.mark.parametrize("which", ["image", "points"])
+def test_warmup_records_are_prediction_logs_the_model_answers(which, image_export, points_export):
+    from tensorflow_serving.apis import prediction_log_pb2
+
+    _, path = image_export if which == "image" else points_export
+    model = tf.saved_model.load(path)
+    records = list(tf.data.TFRecordDataset(os.path.join(path, WARMUP_FILE)).as_numpy_iterator())
+    signatures = []
+    for record in records:
+        request = prediction_log_pb2.PredictionLog.FromString(record).predict_log.request
+        signatures.append(request.model_spec.signature_name)
+        inputs = {name: tf.constant(tf.make_ndarray(tensor)) for name, tensor in request.inputs.items()}
+        outputs = model.signatures[request.model_spec.signature_name](**inputs)
+        assert all(tf.reduce_all(tf.math.is_finite(tf.cast(v, tf.float32))) for k, v in outputs.items()
+                   if k != "png_bytes")
+    expected = ["serving_default"] * 3 + (["sample"] * 3 if which == "image" else [])
+    assert signatures == expected

@@ -81,6 +81,19 @@ def test_precision_recall():
     assert precision_recall(x, x + 100.0) == (0.0, 0.0)
 
 
+def test_precision_recall_radius_is_the_kth_neighbour_distance():
+    real = np.array([[0.0], [1.0], [2.0], [3.0], [10.0]])
+    fake = np.array([[-1.5], [1.5], [20.0]])
+    # k = 1: radii 1, 1, 1, 1, 7; only 1.5 lies inside (0.5 from 1).
+    assert precision_recall(real, fake, k=1) == pytest.approx((1 / 3, 1.0))
+    # k = 2: radii 2, 1, 1, 2, 8; -1.5 is inside too (1.5 from 0), 20 is 10 from 10 > 8.
+    assert precision_recall(real, fake, k=2) == pytest.approx((2 / 3, 1.0))
+    # Recall: around the fakes -1.5, 1.5, 4 (k = 1: radii 3, 2.5, 2.5) lie all real points
+    # but 10 (6 from 4); 4 is inside the real ball around 10 (radius 7).
+    assert precision_recall(real, np.array([[-1.5], [1.5], [4.0]]), k=1) == pytest.approx(
+        (2 / 3, 0.8))
+
+
 def test_diversity_detects_collapse():
     x = gaussian_features(300, 4, 0)
     collapsed = np.repeat(x[:1], 300, axis=0) + 0.01 * gaussian_features(300, 4, 1)

@@ -4,6 +4,7 @@ import pytest
 import tensorflow as tf
 from conftest import make_gaussian_gan
 
+import kgan
 from kgan import penalties
 
 
@@ -58,3 +59,21 @@ def test_penalties_change_the_discriminator_loss():
     penalised_loss = float(penalised.discriminator_step(real)[0])
     # A tiny fresh critic has input gradients near 0, so its penalty is close to 10 * (0 - 1)^2.
     assert penalised_loss - plain_loss == pytest.approx(10.0, rel=0.05)
+
+
+def test_lazy_r1_applies_every_k_steps_k_times_as_strong():
+    def gan_with(r1_gamma):
+        generator = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])
+        gan = kgan.GAN(generator, linear_critic([3.0, 4.0]), latent_dim=2, seed=0)
+        # Learning rate 0: the critic stays the same while the steps are counted.
+        gan.compile(keras.optimizers.SGD(0.0), keras.optimizers.SGD(0.0), r1_gamma=r1_gamma,
+                    r1_every=3)
+        return gan
+
+    plain, lazy = gan_with(0.0), gan_with(2.0)
+    real = tf.random.stateless_normal((4, 2), (1, 2))
+    fake = tf.random.stateless_normal((4, 2), (3, 4))
+    added = [float(lazy.discriminator_step(real, fake)[0] - plain.discriminator_step(real, fake)[0])
+             for _ in range(6)]
+    # This critic's R1 is ||w||^2 = 25: gamma / 2 * 25 * r1_every on steps 0 and 3, else nothing.
+    assert added == pytest.approx([75.0, 0.0, 0.0, 75.0, 0.0, 0.0], abs=1e-4)

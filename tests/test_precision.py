@@ -67,11 +67,22 @@ def test_mixed_precision_survives_the_keras_round_trip(tmp_path):
     assert loaded.generator.layers[0].dtype_policy.name == "mixed_float16"
 
 
-def test_auto_follows_the_hardware():
-    flags = precision._cpu_flags()
-    expected = "bf16" if flags & {"avx512_bf16", "amx_bf16"} else "fp32"
-    if not tf.config.list_physical_devices("GPU"):
-        assert precision.resolve("auto") == expected
+@pytest.mark.parametrize("gpus, tensor_cores, cpu_flags, expected", [
+    ([], False, {"avx512f", "avx512_bf16"}, "bf16"),
+    ([], False, {"amx_bf16"}, "bf16"),
+    ([], False, {"avx2", "fma"}, "fp32"),
+    (["GPU:0"], True, {"avx512_bf16"}, "fp16"),
+    (["GPU:0"], False, set(), "fp32"),
+])
+def test_auto_follows_the_hardware(monkeypatch, gpus, tensor_cores, cpu_flags, expected):
+    monkeypatch.setattr(precision, "_cpu_flags", lambda: cpu_flags)
+    monkeypatch.setattr(precision, "_tensor_core_gpus", lambda: tensor_cores)
+    monkeypatch.setattr(tf.config, "list_physical_devices",
+                        lambda kind=None: gpus if kind == "GPU" else [])
+    assert precision.resolve("auto") == expected
     assert precision.resolve("fp32") == "fp32"
+
+
+def test_unknown_precision():
     with pytest.raises(KganError, match="unknown precision 'fp8'"):
         precision.resolve("fp8")

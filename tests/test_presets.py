@@ -47,3 +47,19 @@ def test_cosine_schedule_decays_to_zero_over_the_run():
 def test_unknown_preset():
     with pytest.raises(KganError, match="unknown preset 'nope'; choose one of: gaussian"):
         kgan.get_preset("nope")
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"bogus": 1}, "unknown preset field bogus"),
+    ({"epochs": 0}, "epochs must be at least 1"),
+    ({"lr_g": 0.0}, "lr_g must be positive"),
+    ({"checkpoint_minutes": -1.0}, "checkpoint_minutes must be 0 or more"),
+    ({"ema": 1.0}, r"ema must be in \[0, 1\)"),
+    ({"loss": "l7"}, "unknown loss 'l7'; choose one of: nonsaturating"),
+    ({"lr_schedule": "step"}, "unknown lr_schedule 'step'"),
+])
+def test_the_preset_validates_its_fields_in_one_line(overrides, message):
+    with pytest.raises(KganError, match=message) as raised:
+        kgan.get_preset("gaussian").with_overrides(**overrides)
+    assert "\n" not in str(raised.value)
+    assert isinstance(raised.value, ValueError)  # caught the Keras way too

@@ -4,13 +4,14 @@ import hashlib
 import os
 import shutil
 import tempfile
+import time
 
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 from imagedata import write_sprite_folder
 
-from kgan.data import load_examples
+from kgan.data import load_examples, tfds_images
 from kgan.data.pokemon import Pokemon
 from kgan.errors import KganError
 
@@ -75,7 +76,9 @@ def test_load_pokemon_from_the_manual_directory(tmp_path, source):
     assert white_corners.sum() == COUNT * 2 // 3
 
 
-def test_mnist_under_mock_data():
+def test_mnist_under_mock_data(monkeypatch):
+    # mock_data stands in for TFDS' download, not for kgan's check that the server answers.
+    monkeypatch.setattr(tfds_images, "unreachable", lambda url: None)
     with tfds.testing.mock_data(num_examples=12):
         images = load_examples("mnist", (28, 28, 1))
     assert images.shape == (12, 28, 28, 1) and images.dtype == np.uint8
@@ -85,7 +88,8 @@ def test_missing_pokemon_data_names_what_was_tried(tmp_path, monkeypatch):
     def offline(self, url):
         raise OSError("no route to host")
 
-    monkeypatch.setattr(tfds.download.DownloadManager, "download", offline)
+    monkeypatch.setattr(tfds_images, "unreachable", lambda url: None)  # the server answers ...
+    monkeypatch.setattr(tfds.download.DownloadManager, "download", offline)  # ... then fails
     with pytest.raises(KganError) as error:
         load_examples("pokemon", (64, 64, 3), data_dir=str(tmp_path))
     message = str(error.value)
@@ -93,10 +97,26 @@ def test_missing_pokemon_data_names_what_was_tried(tmp_path, monkeypatch):
     assert str(tmp_path) in message and Pokemon.URL in message and "--data-dir" in message
 
 
-def test_missing_mnist_names_the_data_dir(tmp_path, monkeypatch):
-    def offline(*args, **kwargs):
-        raise OSError("no route to host")
+def test_a_failed_mnist_download_names_the_data_dir(tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise OSError("connection reset")
 
-    monkeypatch.setattr(tfds, "load", offline)
+    monkeypatch.setattr(tfds_images, "unreachable", lambda url: None)  # the server answers
+    monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare", broken)
     with pytest.raises(KganError, match=f"cannot load mnist: not prepared in {tmp_path}"):
         load_examples("mnist", (28, 28, 1), data_dir=str(tmp_path))
+
+
+@pytest.mark.parametrize("name", ["pokemon", "mnist", "fashion_mnist"])
+def test_an_unreachable_download_fails_fast_in_one_line(tmp_path, monkeypatch, name):
+    # A name that never resolves (RFC 2606), as every name on a machine without network.
+    blocked = "http://kgan-test.invalid/data"
+    builder = Pokemon if name == "pokemon" else tfds.builder_cls(name)
+    monkeypatch.setattr(builder, "URL", blocked)
+    start = time.monotonic()
+    with pytest.raises(KganError) as error:
+        load_examples(name, (28, 28, 1), data_dir=str(tmp_path))
+    assert time.monotonic() - start < 60
+    message = str(error.value)
+    assert "\n" not in message and "--data-dir" in message
+    assert f"cannot reach {blocked}" in message or f"{blocked} (cannot reach it" in message

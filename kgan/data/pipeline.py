@@ -7,6 +7,7 @@ batches skips only their indices.
 """
 
 import tensorflow as tf
+from keras import ops
 
 from kgan.errors import KganError
 
@@ -16,6 +17,14 @@ def to_model_range(batch):
     if batch.dtype == tf.uint8:
         return tf.cast(batch, tf.float32) / 127.5 - 1.0
     return tf.cast(batch, tf.float32)
+
+
+def to_uint8(images):
+    """Maps generator output in [-1, 1] to uint8 pixels, clipping anything outside: the inverse
+    of `to_model_range`. Written with `keras.ops`, so the sample grids and the exported `sample`
+    signature share it."""
+    scaled = (ops.cast(images, "float32") + 1.0) * 127.5
+    return ops.cast(ops.clip(ops.round(scaled), 0, 255), "uint8")
 
 
 def training_dataset(examples, batch_size, seed, start_epoch=0, start_batch=0, shard=(0, 1)):

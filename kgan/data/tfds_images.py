@@ -1,6 +1,8 @@
 """Image data sets from tensorflow-datasets, loaded into memory at a preset's shape."""
 
 import os
+import urllib.error
+import urllib.request
 
 import numpy as np
 import tensorflow as tf
@@ -8,6 +10,26 @@ import tensorflow_datasets as tfds
 
 from kgan.data.pokemon import Pokemon
 from kgan.errors import KganError
+
+# How long to wait for a download server before calling it unreachable. TFDS itself retries a
+# failed download with back-off for minutes.
+CONNECT_TIMEOUT_S = 10
+
+
+def unreachable(url, timeout=CONNECT_TIMEOUT_S):
+    """Why `url`'s server cannot be reached, or `None` when it answers (any HTTP status).
+
+    A HEAD request with a timeout, so that a machine without network fails within seconds
+    instead of after TFDS' retries.
+    """
+    try:
+        urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=timeout).close()
+    except urllib.error.HTTPError:
+        return None  # the server answered
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        return getattr(reason, "strerror", None) or str(reason) or type(error).__name__
+    return None
 
 
 def _fit_shape(image, sample_shape):
@@ -37,15 +59,24 @@ def load_tfds_images(name, sample_shape, data_dir=None):
     Raises:
         KganError: the data set is neither prepared in `data_dir` nor downloadable.
     """
+    builder = tfds.builder(name, data_dir=data_dir)
+
+    def failed(why):
+        return KganError(
+            f"cannot load {name}: not prepared in {data_dir or '~/tensorflow_datasets'} and "
+            f"{why}; prepare it where the internet is reachable (tfds build {name}) and pass "
+            "that folder with --data-dir")
+
+    reason = None if builder.is_prepared() else unreachable(builder.URL)
+    if reason:
+        raise failed(f"cannot reach {builder.URL} ({reason})")
     try:
-        dataset = tfds.load(name, split="train", data_dir=data_dir)
+        # Not from TFDS' Google Cloud bucket: from the builder's own URL, which answered.
+        builder.download_and_prepare(
+            download_config=tfds.download.DownloadConfig(try_download_gcs=False))
+        dataset = builder.as_dataset(split="train")
     except Exception as error:  # noqa: BLE001 -- TFDS raises many types for a failed download
-        where = data_dir or "~/tensorflow_datasets"
-        raise KganError(
-            f"cannot load {name}: not prepared in {where} and the download failed "
-            f"({type(error).__name__}); prepare it where the internet is reachable "
-            f"(tfds build {name}) and pass that folder with --data-dir"
-        ) from None
+        raise failed(f"the download from {builder.URL} failed ({type(error).__name__})") from None
     return dataset_to_array(dataset, sample_shape)
 
 
@@ -62,15 +93,23 @@ def load_pokemon(sample_shape, data_dir=None):
         KganError: neither the manual directory nor the download gave the sprites.
     """
     builder = Pokemon(data_dir=os.path.join(data_dir, "tfds") if data_dir else None)
+    manual = data_dir and any(os.path.exists(os.path.join(data_dir, name))
+                              for name in ("pokemon.zip", "pokemon"))
+
+    def failed(why):
+        tried = f"{data_dir} (no pokemon.zip or pokemon/) and " if data_dir else ""
+        return KganError(f"cannot get the Pokemon sprites: tried {tried}downloading "
+                         f"{Pokemon.URL} ({why}); download pokemon.zip and pass its folder with "
+                         "--data-dir DIR")
+
+    reason = None if builder.is_prepared() or manual else unreachable(Pokemon.URL)
+    if reason:
+        raise failed(f"cannot reach it: {reason}")
     try:
         builder.download_and_prepare(
             download_config=tfds.download.DownloadConfig(manual_dir=data_dir)
         )
     except Exception as error:  # noqa: BLE001 -- any failed download or archive; named below
-        tried = f"{data_dir} (no pokemon.zip or pokemon/) and " if data_dir else ""
-        raise KganError(
-            f"cannot get the Pokemon sprites: tried {tried}downloading {Pokemon.URL} "
-            f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}); "
-            "download pokemon.zip and pass its folder with --data-dir DIR"
-        ) from None
+        raise failed(f"{type(error).__name__}: "
+                     f"{str(error).splitlines()[0] if str(error) else ''}") from None
     return dataset_to_array(builder.as_dataset(split="train"), sample_shape)
