@@ -8,7 +8,7 @@ import numpy as np
 from kgan import data, rundir
 from kgan.data.pipeline import to_model_range
 from kgan.errors import KganError, parse_names
-from kgan.metrics import METRICS
+from kgan.metrics import METRICS, moment_errors
 from kgan.metrics.inception import inception_features, inception_network
 
 # Metrics that need no download and where lower is better: usable during training.
@@ -58,6 +58,21 @@ def real_samples(examples, num_samples, seed=0):
     return keras.ops.convert_to_numpy(to_model_range(examples[np.sort(pick)]))
 
 
+def reference_samples(dataset, sample_shape, num_samples, seed=0, data_dir=None):
+    """Up to `num_samples` examples of data set `dataset`, drawn without replacement with
+    `seed`, in the generator's range: the real side of every comparison."""
+    return real_samples(data.load_examples(dataset, sample_shape, data_dir), num_samples, seed)
+
+
+# How many generated points a 2D generator's moments are measured on.
+MOMENT_SAMPLES = 100_000
+
+
+def point_moments(gan, real, seed=0):
+    """`kgan.metrics.moment_errors` of `MOMENT_SAMPLES` points from `gan` against `real`."""
+    return moment_errors(real, gan.generate(MOMENT_SAMPLES, seed=seed))
+
+
 def append_record(path, record):
     """Appends one JSON line to `path`."""
     with open(path, "a") as f:
@@ -83,8 +98,7 @@ def evaluate(generator, dataset, names, num_samples=10_000, seed=0, data_dir=Non
     Returns:
         The record: the results with the step, the sample counts and the reference split.
     """
-    examples = data.load_examples(dataset, generator.sample_shape, data_dir)
-    real = real_samples(examples, num_samples, seed)
+    real = reference_samples(dataset, generator.sample_shape, num_samples, seed, data_dir)
     fake = generator.generate(len(real), seed=seed)
     record = {
         "step": getattr(generator, "step", None),

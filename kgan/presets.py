@@ -120,6 +120,8 @@ class Preset:
     def with_overrides(self, **overrides):
         """Returns a copy with the given fields replaced; `None` values are ignored.
 
+        Switching to another loss also applies its `LOSS_DEFAULTS`, except for fields given here.
+
         Raises:
             KganError: an unknown field or a bad value.
         """
@@ -128,7 +130,10 @@ class Preset:
         if unknown:
             raise KganError(f"unknown preset field {', '.join(unknown)}; "
                             f"the fields are: {', '.join(sorted(fields))}")
-        return dataclasses.replace(self, **{k: v for k, v in overrides.items() if v is not None})
+        given = {k: v for k, v in overrides.items() if v is not None}
+        if given.get("loss", self.loss) != self.loss:
+            given = {**LOSS_DEFAULTS.get(given["loss"], {}), **given}
+        return dataclasses.replace(self, **given)
 
     def _optimizer(self, learning_rate, total_steps, ema=0.0):
         if self.lr_schedule == "cosine":
@@ -160,11 +165,14 @@ class Preset:
             if isinstance(layer, keras.layers.BatchNormalization):
                 layer.synchronized = self.sync_batchnorm
         gan = GAN(generator, discriminator, self.latent_dim, seed=seed, name=f"gan_{self.name}")
-        total_steps = self.epochs * steps_per_epoch
+        generator_steps = self.epochs * steps_per_epoch
+        # The discriminator takes d_steps updates per generator update: its schedule must last
+        # as many iterations, or a decaying rate reaches 0 a d_steps-th of the way through.
         gan.compile(
-            d_optimizer=precision.wrap_optimizer(self._optimizer(self.lr_d, total_steps), chosen),
+            d_optimizer=precision.wrap_optimizer(
+                self._optimizer(self.lr_d, generator_steps * self.d_steps), chosen),
             g_optimizer=precision.wrap_optimizer(
-                self._optimizer(self.lr_g, total_steps, ema=self.ema), chosen),
+                self._optimizer(self.lr_g, generator_steps, ema=self.ema), chosen),
             loss=self.loss,
             gp_weight=self.gp_weight,
             r1_gamma=self.r1_gamma,
@@ -177,6 +185,14 @@ class Preset:
 
     def _jit(self):
         return self.jit == "on" or (self.jit == "auto" and bool(tf.config.list_physical_devices("GPU")))
+
+
+# Fields a loss needs other values of, applied when a preset switches to that loss (unless they
+# are given too). Measured on the Gaussian preset (README, "Losses and regularisers").
+LOSS_DEFAULTS = {
+    # WGAN-GP's critic takes five updates per generator update (Gulrajani et al. 2017).
+    "wasserstein": {"d_steps": 5},
+}
 
 
 def _spectrally_normalized(network):

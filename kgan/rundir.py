@@ -19,6 +19,7 @@ running means of the epoch's logged metrics (`kgan.json` inside the archive, whi
 so that a run resumed from it logs the same epoch means as an uninterrupted run.
 """
 
+import contextlib
 import dataclasses
 import glob
 import json
@@ -163,7 +164,8 @@ class RunDir:
     def remove_partial_files(self):
         """Deletes temporary files that a killed process left half-written."""
         for path in glob.glob(self.path("**", ".tmp-*"), recursive=True):
-            os.remove(path)
+            with contextlib.suppress(FileNotFoundError):  # another worker was quicker
+                os.remove(path)
 
 
 def metric_state(checkpoint_path):

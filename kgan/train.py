@@ -17,15 +17,10 @@ from kgan import callbacks as kcallbacks
 from kgan import data, distribute, rundir
 from kgan.data.pipeline import steps_per_epoch
 from kgan.errors import KganError
-from kgan.evaluate import OFFLINE_METRICS, real_samples
+from kgan.evaluate import MOMENT_SAMPLES, OFFLINE_METRICS, point_moments, real_samples
 from kgan.files import save_model
-from kgan.metrics import moment_errors
 from kgan.presets import Preset, get_preset
 from kgan.rundir import Position, RunDir
-
-# How many generated points the end-of-run summary of a 2D run compares with the data.
-SUMMARY_SAMPLES = 100_000
-
 
 def fit(dataset=None, preset=None, run_dir=None, seed=0, data_dir=None, tensorboard=False,
         eval_every=0, eval_metric="swd", eval_samples=1024, strategy="auto", replicas=None,
@@ -202,7 +197,7 @@ def _train_with(run, config, strategy, examples, checkpoint, verbose):
     save_model(gan, run.path(rundir.MODEL))
     if verbose:
         if points:
-            _print_moments(moment_errors(examples, gan.generate(SUMMARY_SAMPLES, seed=seed)))
+            _print_moments(point_moments(gan, examples, seed))
         print(f"Run written to {run.root}")
     return gan
 
@@ -252,7 +247,7 @@ def _print_moments(moments):
     def fmt(values):
         return np.array2string(np.asarray(values), precision=3, suppress_small=True)
 
-    print(f"Generated ({SUMMARY_SAMPLES:,} points) against the data:")
+    print(f"Generated ({MOMENT_SAMPLES:,} points) against the data:")
     print(f"  mean        generated {fmt(moments['fake_mean'])}  data {fmt(moments['real_mean'])}"
           f"  error {moments['mean_error']:.3f}")
     print(f"  covariance  generated {fmt(moments['fake_cov']).replace(chr(10), '')}"

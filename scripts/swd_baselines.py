@@ -10,8 +10,8 @@ import json
 import numpy as np
 
 import kgan
-from kgan import data, rundir, sampling
-from kgan.evaluate import real_samples
+from kgan import rundir, sampling
+from kgan.evaluate import reference_samples
 from kgan.metrics import image_swd
 
 
@@ -24,10 +24,10 @@ def main():
     args = parser.parse_args()
     config = rundir.RunDir(args.run_dir).read_config()
     preset = kgan.Preset.from_config(config["preset"])
-    examples = data.load_examples(config["dataset"], preset.sample_shape, config["data_dir"])
-    if len(examples) < 2 * args.n:
-        raise SystemExit(f"need {2 * args.n} real images for two halves, have {len(examples)}")
-    real = real_samples(examples, 2 * args.n, args.seed)
+    real = reference_samples(config["dataset"], preset.sample_shape, 2 * args.n, args.seed,
+                             config["data_dir"])
+    if len(real) < 2 * args.n:
+        raise SystemExit(f"need {2 * args.n} real images for two halves, have {len(real)}")
     order = np.random.default_rng(args.seed).permutation(len(real))
     first, second = real[order[: args.n]], real[order[args.n :]]
     trained = sampling.load_gan(args.run_dir)

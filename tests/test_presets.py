@@ -63,3 +63,21 @@ def test_the_preset_validates_its_fields_in_one_line(overrides, message):
         kgan.get_preset("gaussian").with_overrides(**overrides)
     assert "\n" not in str(raised.value)
     assert isinstance(raised.value, ValueError)  # caught the Keras way too
+
+
+def test_the_discriminator_schedule_lasts_its_d_steps_updates_per_step():
+    preset = kgan.get_preset("gaussian").with_overrides(epochs=2, d_steps=3)
+    gan = preset.build_gan(seed=0, steps_per_epoch=5)  # 10 generator steps, 30 critic updates
+    assert float(gan.g_optimizer._learning_rate(10)) == pytest.approx(0.0, abs=1e-9)
+    assert float(gan.d_optimizer._learning_rate(10)) > 0.5 * preset.lr_d
+    assert float(gan.d_optimizer._learning_rate(30)) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_switching_the_loss_applies_its_defaults_unless_given():
+    gaussian = kgan.get_preset("gaussian")
+    assert gaussian.with_overrides(loss="wasserstein").d_steps == 5
+    assert gaussian.with_overrides(loss="wasserstein", d_steps=2).d_steps == 2
+    assert gaussian.with_overrides(loss="hinge").d_steps == gaussian.d_steps
+    # A resumed run keeps what its config says: no loss switch, no defaults.
+    wgan = gaussian.with_overrides(loss="wasserstein", d_steps=1)
+    assert kgan.Preset.from_config(wgan.get_config()).with_overrides(epochs=3).d_steps == 1

@@ -2,10 +2,9 @@
 
 PyTorch's `ConvTranspose2d(k=4, s=2, p=1)` and `Conv2d(k=4, s=2, p=1)` double and halve the size
 exactly as Keras' `padding="same"` with stride 2 does, so the shapes match the references. The
-last convolution of each network computes in float32 under mixed precision: with it in bfloat16
-the Pokemon DCGAN trained measurably worse (README, "Measured"), and it is about 1.5% of the
-work. BatchNorm is `FusedBatchNormalization`: Keras' layer, trained with TensorFlow's fused
-kernel.
+last convolution of each network computes in float32 under mixed precision (README, "Speed":
+why, and what it costs). BatchNorm is `FusedBatchNormalization`: Keras' layer, trained with
+TensorFlow's fused kernel.
 """
 
 import keras
