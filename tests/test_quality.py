@@ -1,4 +1,8 @@
-"""The Gaussian preset's quality bar: every seed matches the data's mean and covariance."""
+"""The Gaussian preset's quality bar: it matches the data's mean and covariance with every loss.
+
+`scripts/gaussian_quality.py` measures five seeds per loss (the README's table); these tests run
+one seed each, so that no loss regresses unnoticed.
+"""
 
 import pytest
 
@@ -9,12 +13,15 @@ from kgan.metrics import moment_errors
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
-def test_gaussian_preset_matches_the_data(seed, tmp_path):
-    gan = kgan.fit(dataset="gaussian", run_dir=str(tmp_path), seed=seed, verbose=False)
-    errors = point_moments(gan, gaussian_points(), seed)
-    assert errors["mean_error"] <= 0.10, errors
-    assert errors["cov_error"] <= 0.10, errors
+@pytest.mark.parametrize("loss, bound", [("nonsaturating", 0.1), ("minimax", 0.3),
+                                         ("wasserstein", 0.3), ("hinge", 0.3), ("lsgan", 0.3)])
+def test_gaussian_preset_matches_the_data_with_every_loss(loss, bound, tmp_path):
+    # save_every: pictures and checkpoints only at the end (they do not change the training).
+    gan = kgan.fit(dataset="gaussian", run_dir=str(tmp_path), seed=0, loss=loss, save_every=200,
+                   verbose=False)
+    errors = point_moments(gan, gaussian_points(), seed=0)
+    assert errors["mean_error"] <= bound, errors
+    assert errors["cov_error"] <= bound, errors
 
 
 def test_moment_errors_closed_form():
