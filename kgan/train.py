@@ -22,6 +22,7 @@ from kgan.files import save_model
 from kgan.presets import Preset, get_preset
 from kgan.rundir import Position, RunDir
 
+
 def fit(dataset=None, preset=None, run_dir=None, seed=0, data_dir=None, tensorboard=False,
         eval_every=0, eval_metric="swd", eval_samples=1024, strategy="auto", replicas=None,
         verbose=True, **overrides):
