@@ -16,7 +16,7 @@ from kgan import plots
 from kgan.evaluate import append_record, compute_metrics
 from kgan.files import atomic_path, save_model
 from kgan.gan import latent_batch
-from kgan.rundir import METRICS, Position
+from kgan.rundir import METRICS, Position, RunDir
 
 
 def _due(epoch, every, params):
@@ -140,7 +140,8 @@ class Checkpoint(keras.callbacks.Callback):
     the state is restored as that epoch begins, so the epoch logs the means of all its batches.
 
     Args:
-        run: the `kgan.rundir.RunDir`.
+        run: the run directory (a path or a `kgan.rundir.RunDir`); files go to its
+            `checkpoints/`.
         every: save every this many epochs; the last epoch is always saved.
         minutes: also save mid-epoch every this many minutes (0: only after epochs).
         start: the `Position` training starts from (default: the beginning).
@@ -150,7 +151,7 @@ class Checkpoint(keras.callbacks.Callback):
 
     def __init__(self, run, every=1, minutes=0.0, start=None, metric_state=None, keep=2):
         super().__init__()
-        self.run = run
+        self.run = run if isinstance(run, RunDir) else RunDir(run)
         self.every = every
         self.minutes = minutes
         self.start = start or Position(0)
@@ -172,12 +173,11 @@ class Checkpoint(keras.callbacks.Callback):
                     variable.assign(value)
 
     def on_train_batch_end(self, batch, logs=None):
-        done = self._offset + batch + 1
         # The last batch's checkpoint is the epoch's own, saved after the epoch's callbacks ran.
-        if (not self.minutes or done >= self._offset + self.params["steps"]
+        if (not self.minutes or batch + 1 == self.params["steps"]
                 or time.monotonic() - self._last_save < 60.0 * self.minutes):
             return
-        self._save(Position(self._epoch, done), logs)
+        self._save(Position(self._epoch, self._offset + batch + 1), logs)
 
     def on_epoch_end(self, epoch, logs=None):
         if _due(epoch, self.every, self.params):
@@ -289,7 +289,7 @@ class Evaluation(keras.callbacks.Callback):
         self.seed = seed
         self.collapse_ratio = collapse_ratio
         self.start_epoch = start_epoch
-        self._resumed = False  # the records are read once, before the first fit() call
+        self._records_read = False  # once, before the first fit() call
         self.real_diversity = diversity(real, seed=seed)
         self.best = None
 
@@ -297,9 +297,9 @@ class Evaluation(keras.callbacks.Callback):
         # A resumed run keeps the best score it had (best.keras must not regress) and the
         # records up to where it resumes.
         path = self.run.path(METRICS)
-        if self._resumed:
+        if self._records_read:
             return
-        self._resumed = True
+        self._records_read = True
         if not os.path.exists(path):
             return
         with open(path) as f:

@@ -178,9 +178,6 @@ def _train_with(run, config, strategy, examples, checkpoint, verbose):
         ),
         kcallbacks.LossPlot(run.path(rundir.LOSSES), csv_path=run.path(rundir.HISTORY),
                             every=preset.save_every),
-        kcallbacks.Checkpoint(
-            run, every=preset.save_every, minutes=preset.checkpoint_minutes, start=start,
-            metric_state=rundir.metric_state(checkpoint.path) if checkpoint else None),
     ]
     if tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(run.path(rundir.TENSORBOARD)))
@@ -189,6 +186,10 @@ def _train_with(run, config, strategy, examples, checkpoint, verbose):
         real = real_samples(examples, evaluation["samples"], seed)
         callbacks.append(kcallbacks.Evaluation(run, real, evaluation["metric"],
                                                evaluation["every"], seed, start_epoch=start.epoch))
+    # Last: a checkpoint after an epoch means every output of that epoch is written.
+    callbacks.append(kcallbacks.Checkpoint(
+        run, every=preset.save_every, minutes=preset.checkpoint_minutes, start=start,
+        metric_state=rundir.metric_state(checkpoint.path) if checkpoint else None))
     _fit_from(gan, dataset_from, preset.epochs, per_epoch, start, callbacks, strategy)
     if stop.reason:
         raise KganError(

@@ -62,7 +62,8 @@ class _Interrupt(Exception):
 def resumable(request, tmp_path):
     """Options of a short run that checkpoints after every batch: the Gaussian (10 batches an
     epoch), or a DCGAN (BatchNorm) on a folder (8 batches an epoch)."""
-    options = {"save_every": 1, "verbose": False, "checkpoint_minutes": 1e-9}
+    options = {"save_every": 1, "verbose": False, "checkpoint_minutes": 1e-9, "eval_every": 1,
+               "eval_samples": 64}
     if request.param == "gaussian":
         return {**options, "dataset": "gaussian", "batch_size": 100}
     write_image_folder(tmp_path / "images", count=32)
@@ -103,9 +104,11 @@ def test_resume_continues_exactly(tmp_path, monkeypatch, resumable, crash):
 
     assert_weights_equal(resumed.get_weights(), straight.get_weights())
     assert int(resumed.d_optimizer.iterations) == int(straight.d_optimizer.iterations)
-    # The interrupted epoch logs the mean over all its batches, as the straight run did.
-    assert (tmp_path / "interrupted" / "history.csv").read_bytes() == (
-        tmp_path / "straight" / "history.csv").read_bytes()
+    # The interrupted epoch logs the mean over all its batches, as the straight run did, and
+    # the evaluations of the epochs trained again are not doubled.
+    for name in ("history.csv", "metrics.jsonl"):
+        assert (tmp_path / "interrupted" / name).read_bytes() == (
+            tmp_path / "straight" / name).read_bytes(), name
 
 
 def test_resume_draws_the_same_dropout_masks(tmp_path, monkeypatch):
