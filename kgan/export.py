@@ -141,9 +141,10 @@ def _prediction_log(signature, inputs):
     `tensorflow-serving-api`; the tests parse the result with it.
     """
     model_spec = _field(3, signature.encode())  # ModelSpec.signature_name
-    request = _field(1, model_spec) + b"".join(  # PredictRequest.model_spec, .inputs (a map)
-        _field(2, _field(1, name.encode()) + _field(2, tf.make_tensor_proto(value).SerializeToString()))
-        for name, value in inputs.items())
+    # PredictRequest.inputs is a map: each entry a message of key (1) and TensorProto (2).
+    entries = [_field(1, name.encode()) + _field(2, tf.make_tensor_proto(value).SerializeToString())
+               for name, value in inputs.items()]
+    request = _field(1, model_spec) + b"".join(_field(2, entry) for entry in entries)
     return _field(6, _field(1, request))  # PredictionLog.predict_log, PredictLog.request
 
 

@@ -373,9 +373,11 @@ def test_warmup_records_are_prediction_logs_the_model_answers(which, image_expor
     for record in records:
         request = prediction_log_pb2.PredictionLog.FromString(record).predict_log.request
         signatures.append(request.model_spec.signature_name)
-        inputs = {name: tf.constant(tf.make_ndarray(tensor)) for name, tensor in request.inputs.items()}
+        inputs = {name: tf.constant(tf.make_ndarray(tensor))
+                  for name, tensor in request.inputs.items()}
         outputs = model.signatures[request.model_spec.signature_name](**inputs)
-        assert all(tf.reduce_all(tf.math.is_finite(tf.cast(v, tf.float32))) for k, v in outputs.items()
-                   if k != "png_bytes")
+        for name, value in outputs.items():
+            if name != "png_bytes":
+                assert bool(tf.reduce_all(tf.math.is_finite(tf.cast(value, tf.float32)))), name
     expected = ["serving_default"] * 3 + (["sample"] * 3 if which == "image" else [])
     assert signatures == expected

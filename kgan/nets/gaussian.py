@@ -22,12 +22,14 @@ def gaussian_networks(latent_dim, sample_shape, hidden=(32, 32)):
         `(generator, discriminator)`, two built `keras.Sequential` models; weights N(0, 0.02).
     """
     generator = keras.Sequential(
-        [keras.Input((latent_dim,)), layers.Dense(sample_shape[-1], kernel_initializer=init.weights())],
+        [keras.Input((latent_dim,)),
+         layers.Dense(sample_shape[-1], kernel_initializer=init.weights())],
         name="generator",
     )
     discriminator = keras.Sequential(
         [keras.Input(tuple(sample_shape))]
-        + [layers.Dense(width, activation="tanh", kernel_initializer=init.weights()) for width in hidden]
+        + [layers.Dense(width, activation="tanh", kernel_initializer=init.weights())
+           for width in hidden]
         + [layers.Dense(1, kernel_initializer=init.weights())],
         name="discriminator",
     )

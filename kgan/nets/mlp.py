@@ -8,6 +8,11 @@ from keras import layers
 from kgan.nets import init
 
 
+def _dense(units, **kwargs):
+    """A Dense layer with the DCGAN initialisation."""
+    return layers.Dense(units, kernel_initializer=init.weights(), **kwargs)
+
+
 def mlp_networks(latent_dim, sample_shape):
     """Generator `latent -> 256 -> 512 -> 1024 -> pixels` with LeakyReLU(0.2) and tanh;
     discriminator `pixels -> 512 -> 256 -> 128 -> 1` with LeakyReLU(0.2) and Dropout(0.3).
@@ -23,11 +28,11 @@ def mlp_networks(latent_dim, sample_shape):
     generator = keras.Sequential(
         [keras.Input((latent_dim,))]
         + [layer for units in (256, 512, 1024)
-           for layer in (layers.Dense(units, kernel_initializer=init.weights()), layers.LeakyReLU(0.2))]
+           for layer in (_dense(units), layers.LeakyReLU(0.2))]
         # The output layers run in float32, the reshape too: a layer in the mixed policy would
         # cast the images back to 16 bits.
         + [
-            layers.Dense(pixels, kernel_initializer=init.weights(), dtype="float32"),
+            _dense(pixels, dtype="float32"),
             layers.Activation("tanh", dtype="float32"),
             layers.Reshape(tuple(sample_shape), dtype="float32"),
         ],
@@ -36,9 +41,8 @@ def mlp_networks(latent_dim, sample_shape):
     discriminator = keras.Sequential(
         [keras.Input(tuple(sample_shape)), layers.Flatten()]
         + [layer for units in (512, 256, 128)
-           for layer in (layers.Dense(units, kernel_initializer=init.weights()), layers.LeakyReLU(0.2),
-                         layers.Dropout(0.3))]
-        + [layers.Dense(1, kernel_initializer=init.weights(), dtype="float32")],
+           for layer in (_dense(units), layers.LeakyReLU(0.2), layers.Dropout(0.3))]
+        + [_dense(1, dtype="float32")],
         name="discriminator",
     )
     return generator, discriminator
