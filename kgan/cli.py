@@ -57,7 +57,7 @@ _POSITIVE = click.IntRange(min=1)
 
 
 @main.command()
-@click.option("--dataset", help="gaussian (built in), pokemon, mnist, fashion_mnist or folder:PATH.  [default: gaussian]")
+@click.option("--dataset", help="gaussian (built in), pokemon, mnist, fashion_mnist or folder:PATH.  [default: the preset's data set; gaussian without --preset]")
 @click.option("--preset", help="Networks and training defaults.  [default: the dataset's own]")
 @click.option("--epochs", type=_POSITIVE, help="Training epochs.  [default: the preset's]")
 @click.option("--batch-size", type=_POSITIVE, help="Global batch size.  [default: the preset's]")
