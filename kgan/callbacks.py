@@ -186,7 +186,10 @@ class Checkpoint(keras.callbacks.Callback):
     def _save(self, position, logs):
         if not _all_finite((logs or {}).values()) or not _all_finite(self.model.get_weights()):
             return
-        self.run.save_checkpoint(self.model, position, self.keep)
+        # Mid-epoch, the epoch's running metric means go along, restored on resume.
+        state = {metric.name: [float(v.numpy()) for v in metric.variables]
+                 for metric in self.model.metrics} if position.batch else None
+        self.run.save_checkpoint(self.model, position, self.keep, metric_state=state)
         self._last_save = time.monotonic()
 
 

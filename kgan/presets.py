@@ -49,7 +49,7 @@ class Preset:
         checkpoint_minutes: also checkpoint mid-epoch every this many minutes, so that a killed
             run loses at most that much work (0: only after epochs).
         deterministic: deterministic kernels (`tf.config.experimental.enable_op_determinism`),
-            so that the same command gives bit-equal runs, at some cost in speed.
+            so that the same command gives bit-equal runs (README, "Measured": its cost).
         sync_batchnorm: under a distribution strategy, compute BatchNorm statistics over the
             global batch instead of each replica's share.
         precision: `auto`, `fp32`, `bf16` or `fp16` (see `kgan.precision`).

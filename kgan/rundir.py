@@ -54,7 +54,7 @@ class Position:
 
 
 @dataclasses.dataclass(frozen=True)
-class Checkpoint:
+class CheckpointFile:
     """A finished checkpoint file and the position it was saved at."""
 
     path: str
@@ -139,7 +139,7 @@ class RunDir:
             match = _CHECKPOINT_NAME.match(os.path.basename(path))
             if match:
                 position = Position(int(match.group(1)), int(match.group(2) or 0))
-                found.append(Checkpoint(path, position))
+                found.append(CheckpointFile(path, position))
         return sorted(found, key=lambda checkpoint: checkpoint.position)
 
     def latest_checkpoint(self):
@@ -147,17 +147,18 @@ class RunDir:
         checkpoints = self.checkpoints()
         return checkpoints[-1] if checkpoints else None
 
-    def save_checkpoint(self, gan, position, keep):
+    def save_checkpoint(self, gan, position, keep, metric_state=None):
         """Saves `gan` at `position` and deletes all but the newest `keep` checkpoints.
 
-        A mid-epoch checkpoint also stores the running state of the GAN's logged metrics.
+        Args:
+            gan: the GAN.
+            position: the `Position` it was trained to.
+            keep: how many of the newest checkpoints to keep.
+            metric_state: for a mid-epoch checkpoint, the running state of the logged metrics
+                (JSON-friendly), which `metric_state(path)` gives back.
         """
-        path = self.checkpoint_path(position)
-        state = None
-        if position.batch:
-            state = {metric.name: [float(v.numpy()) for v in metric.variables]
-                     for metric in gan.metrics}
-        save_model(gan, path, extra={_STATE_MEMBER: json.dumps(state)} if state else None)
+        extra = {_STATE_MEMBER: json.dumps(metric_state)} if metric_state else None
+        save_model(gan, self.checkpoint_path(position), extra=extra)
         for old in self.checkpoints()[:-keep]:
             os.remove(old.path)
 
@@ -169,11 +170,7 @@ class RunDir:
 
 
 def metric_state(checkpoint_path):
-    """The running state of the logged metrics saved in a mid-epoch checkpoint, or `None`.
-
-    Returns:
-        `{metric name: [variable values]}`, ready for `metric.variables[i].assign`.
-    """
+    """The metrics' running state saved with a mid-epoch checkpoint, or `None`."""
     with zipfile.ZipFile(checkpoint_path) as archive:
         if _STATE_MEMBER not in archive.namelist():
             return None
