@@ -15,8 +15,9 @@ import tensorflow as tf
 from kgan import plots
 from kgan.evaluate import append_record, compute_metrics
 from kgan.files import atomic_path, save_model
-from kgan.gan import latent_batch
+from kgan.gan import label_batch, latent_batch
 from kgan.rundir import METRICS, Position, RunDir
+from kgan.sampling import grid_inputs
 
 
 def _due(epoch, every, params):
@@ -32,9 +33,15 @@ class SampleGrid(keras.callbacks.Callback):
     evolving; after training they are joined into `DIR/animation.gif`. Images are tiled into a
     grid; 2D points are drawn as a scatter against `real`.
 
+    A conditional GAN's image grid has one row per class (at most 10, spread over the classes)
+    and the same latent vector down each column (`kgan.sampling.grid_inputs`): the label steers
+    the content, the noise the style. Its scatter colours the points by class, the classes
+    in turn.
+
     Args:
         directory: where the pictures go.
-        num_samples: the size of the latent batch (64 suits an 8x8 grid; 1,000 a scatter).
+        num_samples: the size of the latent batch (64 suits an 8x8 grid; 1,000 a scatter); a
+            conditional grid has `sqrt(num_samples)` columns.
         seed: seeds the latent batch.
         every: save every this many epochs; the last epoch is always saved.
         real: real 2D points for the scatter.
@@ -52,19 +59,34 @@ class SampleGrid(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         os.makedirs(self.directory, exist_ok=True)
-        self.z = latent_batch(self.num_samples, self.model.latent_dim, self.seed)
+        model = self.model
+        self.labels, self.columns = None, None
+        if not model.conditional:
+            self.inputs = latent_batch(self.num_samples, model.latent_dim, self.seed)
+        elif len(model.sample_shape) == 1:
+            self.labels = label_batch(self.num_samples, model.num_classes)
+            self.inputs = [latent_batch(self.num_samples, model.latent_dim, self.seed),
+                           self.labels]
+            self.labels = self.labels.numpy()
+        else:
+            self.columns = math.isqrt(self.num_samples)
+            z, labels = grid_inputs(model.latent_dim, model.num_classes, self.columns, self.seed)
+            self.inputs = [tf.constant(z), tf.constant(labels)]
         self._writer = tf.summary.create_file_writer(self.summary_dir) if self.summary_dir else None
 
     def on_epoch_end(self, epoch, logs=None):
         if not _due(epoch, self.every, self.params):
             return
         generator = self.model.sampling_generator()
-        samples = keras.ops.convert_to_numpy(generator(self.z, training=False))
+        samples = keras.ops.convert_to_numpy(generator(self.inputs, training=False))
         path = os.path.join(self.directory, f"epoch-{epoch + 1:04d}.png")
-        plots.save_samples(samples, path, real=self.real, title=f"epoch {epoch + 1}")
+        plots.save_samples(samples, path, real=self.real, title=f"epoch {epoch + 1}",
+                           columns=self.columns, labels=self.labels,
+                           class_names=self.model.class_names)
         if self._writer is not None and samples.ndim == 4:
             with self._writer.as_default():
-                tf.summary.image("samples", plots.image_grid(samples)[None], step=epoch + 1)
+                grid = plots.image_grid(samples, self.columns)
+                tf.summary.image("samples", grid[None], step=epoch + 1)
             self._writer.flush()
 
     def on_train_end(self, logs=None):
@@ -280,13 +302,16 @@ class Evaluation(keras.callbacks.Callback):
         collapse_ratio: the diversity ratio below which to warn.
         start_epoch: the epoch a resumed run starts from: records of later epochs, which it
             will train again, are dropped.
+        real_labels: the real samples' classes, for a conditional GAN: it generates one sample
+            of each.
     """
 
     def __init__(self, run, real, metric="swd", every=1, seed=0, collapse_ratio=0.5,
-                 start_epoch=0):
+                 start_epoch=0, real_labels=None):
         super().__init__()
         self.run = run
         self.real = real
+        self.real_labels = real_labels
         self.metric = metric
         self.every = every
         self.seed = seed
@@ -318,7 +343,7 @@ class Evaluation(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if not _due(epoch, self.every, self.params):
             return
-        fake = self.model.generate(len(self.real), seed=self.seed)
+        fake = self.model.generate(len(self.real), seed=self.seed, labels=self.real_labels)
         ratio = diversity(fake, seed=self.seed) / self.real_diversity
         results = compute_metrics(self.real, fake, [self.metric])
         record = {"epoch": epoch + 1, "step": self.model.step, "reference": "train",

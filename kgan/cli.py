@@ -57,13 +57,14 @@ _POSITIVE = click.IntRange(min=1)
 
 
 @main.command()
-@click.option("--dataset", help="gaussian (built in), pokemon, mnist, fashion_mnist or folder:PATH.  [default: the preset's data set; gaussian without --preset]")
+@click.option("--dataset", help="gaussian or mixture (built in), pokemon, mnist, fashion_mnist or folder:PATH.  [default: the preset's data set; gaussian without --preset]")
 @click.option("--preset", help="Networks and training defaults.  [default: the dataset's own]")
 @click.option("--epochs", type=_POSITIVE, help="Training epochs.  [default: the preset's]")
 @click.option("--batch-size", type=_POSITIVE, help="Global batch size.  [default: the preset's]")
 @click.option("--lr-d", type=float, help="Discriminator learning rate.  [default: the preset's]")
 @click.option("--lr-g", type=float, help="Generator learning rate.  [default: the preset's]")
 @click.option("--latent-dim", type=_POSITIVE, help="Latent size.  [default: the preset's]")
+@click.option("--conditional", is_flag=True, default=None, help="A conditional GAN: the networks take the data set's class labels (a folder's classes are its subfolders).  [default: the preset's]")
 @click.option("--save-every", type=_POSITIVE, help="Epochs between samples, loss plots and checkpoints.  [default: the preset's]")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seeds weights, noise and data order.")
 @click.option("--deterministic", is_flag=True, default=None, help="Deterministic kernels (TensorFlow's op determinism): the same command gives a bit-equal run on any device.")
@@ -90,8 +91,8 @@ _POSITIVE = click.IntRange(min=1)
 @click.option("--spectral-norm", is_flag=True, default=None, help="Spectral normalisation of the discriminator's layers.")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 @_user_errors
-def fit(dataset, preset, epochs, batch_size, lr_d, lr_g, latent_dim, save_every, seed,
-        deterministic, checkpoint_minutes, run_dir, data_dir, resume_dir, tensorboard, eval_every,
+def fit(dataset, preset, epochs, batch_size, lr_d, lr_g, latent_dim, conditional, save_every,
+        seed, deterministic, checkpoint_minutes, run_dir, data_dir, resume_dir, tensorboard, eval_every,
         eval_metric, eval_samples, strategy, replicas, sync_batchnorm, precision, jit, loss,
         gp_weight, r1_gamma, r1_every, d_steps, ema, augment, spectral_norm, quiet):
     """Train a GAN and write a run directory (config, checkpoints, samples, losses)."""
@@ -107,7 +108,8 @@ def fit(dataset, preset, epochs, batch_size, lr_d, lr_g, latent_dim, save_every,
               loss=loss, gp_weight=gp_weight, r1_gamma=r1_gamma, r1_every=r1_every,
               d_steps=d_steps, ema=ema, augment=augment, spectral_norm=spectral_norm,
               verbose=not quiet, epochs=epochs, batch_size=batch_size,
-              lr_d=lr_d, lr_g=lr_g, latent_dim=latent_dim, save_every=save_every,
+              lr_d=lr_d, lr_g=lr_g, latent_dim=latent_dim, conditional=conditional,
+              save_every=save_every,
               deterministic=deterministic, checkpoint_minutes=checkpoint_minutes)
 
 
@@ -127,13 +129,17 @@ def _refuse_options_besides(*allowed):
 @click.argument("source", type=click.Path(exists=True))
 @click.option("-n", "num_samples", type=_POSITIVE, default=64, show_default=True, help="Number of samples.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seeds the latent batch.")
+@click.option("--label", help="A conditional generator's class, by number or name.  [default: the classes in turn]")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Output file: .png (grid or scatter) or .npy (raw output).")
 @_user_errors
-def sample(source, num_samples, seed, out):
+def sample(source, num_samples, seed, label, out):
     """Generate samples from a run directory, a .keras file or an exported SavedModel."""
     sampling.check_output(out)
-    samples = sampling.load_generator(source).generate(num_samples, seed=seed)
-    sampling.write_samples(samples, out)
+    generator = sampling.load_generator(source)
+    if label is not None:
+        label = sampling.parse_label(label, generator.class_names)
+    samples, labels = sampling.generate_labelled(generator, num_samples, seed, label)
+    sampling.write_samples(samples, out, labels, generator.class_names)
     click.echo(f"wrote {num_samples} samples to {out}")
 
 
@@ -174,4 +180,4 @@ def evaluate(source, dataset, names, num_samples, seed, data_dir, inception_weig
     record = kevaluate.evaluate(sampling.load_generator(source), dataset, names, num_samples,
                                 seed, data_dir, inception_weights, record_dir=run_dir)
     for key, value in record.items():
-        click.echo(f"{key:>12}  {value:.6g}" if isinstance(value, float) else f"{key:>12}  {value}")
+        click.echo(f"{key:>19}  {value:.6g}" if isinstance(value, float) else f"{key:>19}  {value}")

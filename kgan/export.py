@@ -6,8 +6,13 @@ Signatures (tag `serve`):
   `images_uint8` uint8 `[-1, H, W, C]` and `png_bytes` string `[-1]`. Its latent vectors are
   `kgan.latent_batch(num_images, latent_dim, seed)`, so the same seed gives the same images as
   `kgan sample`. TF Serving's REST API base64-encodes outputs whose names end in `_bytes`.
+
+A conditional generator's signatures also take a `label`: int32 `[-1]` beside `z`, and an int32
+scalar in `sample` (-1: the classes in turn, as `kgan sample` without `--label`). A label outside
+`[0, num_classes)` fails the request. The class names travel in `assets.extra/class_names.json`.
 """
 
+import json
 import os
 import shutil
 
@@ -17,7 +22,7 @@ import tensorflow as tf
 
 from kgan.data.pipeline import to_uint8
 from kgan.errors import KganError
-from kgan.gan import latent_batch
+from kgan.gan import label_batch, latent_batch, sample_labels
 
 # The most images one `sample` request may ask for: a bound on the server's memory per request.
 MAX_IMAGES = 1024
@@ -25,6 +30,8 @@ MAX_IMAGES = 1024
 WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
 # The batch sizes the warmup requests use: the first request of each size pays for its set-up.
 WARMUP_BATCHES = (1, 8, 64)
+# A conditional generator's class names, a JSON list, beside the SavedModel.
+CLASSES_FILE = os.path.join("assets.extra", "class_names.json")
 
 
 def next_version(base):
@@ -69,63 +76,89 @@ def export_generator(gan, base, version=None, raw=False):
     tmp = os.path.join(base, f".tmp-{version}-{os.getpid()}")
     try:
         generator = gan.generator if raw else gan.sampling_generator()
-        _archive(generator, gan.latent_dim).write_out(tmp, verbose=False)
-        _write_warmup(os.path.join(tmp, WARMUP_FILE), gan.latent_dim,
+        _archive(generator, gan.latent_dim, gan.num_classes).write_out(tmp, verbose=False)
+        _write_warmup(os.path.join(tmp, WARMUP_FILE), gan.latent_dim, gan.num_classes,
                       images=len(generator.output_shape) == 4)
+        if gan.conditional:
+            with open(os.path.join(tmp, CLASSES_FILE), "w") as f:
+                json.dump(gan.class_names, f)
         os.rename(tmp, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
 
 
-def _archive(generator, latent_dim):
+def _archive(generator, latent_dim, num_classes):
     archive = keras.export.ExportArchive()
     archive.track(generator)
 
-    def samples(z):
-        # The signature declares the width, but a server may pass any shape through: say why.
-        check = tf.debugging.Assert(
+    def run(z, labels):
+        """The generator on checked inputs: a server may pass any shape or label through."""
+        checks = [tf.debugging.Assert(
             tf.equal(tf.shape(z)[1], latent_dim),
-            [f"z must have shape [batch, {latent_dim}], got", tf.shape(z)],
-        )
-        with tf.control_dependencies([check]):
+            [f"z must have shape [batch, {latent_dim}], got", tf.shape(z)])]
+        if num_classes:
+            checks += [
+                tf.debugging.Assert(tf.equal(tf.shape(labels)[0], tf.shape(z)[0]),
+                                    ["label must have one entry per row of z, got",
+                                     tf.shape(labels), tf.shape(z)]),
+                tf.debugging.Assert(
+                    tf.reduce_all((labels >= 0) & (labels < num_classes)),
+                    [f"labels must lie in [0, {num_classes}), got", labels]),
+            ]
+        with tf.control_dependencies(checks):
             z = tf.identity(z)
-        return {"samples": tf.cast(generator(z, training=False), tf.float32)}
+        return generator([z, labels] if num_classes else z, training=False)
 
-    archive.add_endpoint(
-        "serving_default", samples,
-        input_signature=[tf.TensorSpec([None, latent_dim], tf.float32, name="z")],
-    )
+    z_spec = tf.TensorSpec([None, latent_dim], tf.float32, name="z")
+    if num_classes:
+        archive.add_endpoint(
+            "serving_default",
+            lambda z, label: {"samples": tf.cast(run(z, label), tf.float32)},
+            input_signature=[z_spec, tf.TensorSpec([None], tf.int32, name="label")])
+    else:
+        archive.add_endpoint(
+            "serving_default", lambda z: {"samples": tf.cast(run(z, None), tf.float32)},
+            input_signature=[z_spec])
     if len(generator.output_shape) == 4:
 
-        def sample(num_images, seed):
+        def sample(num_images, seed, label=-1):
             in_range = tf.logical_and(num_images >= 1, num_images <= MAX_IMAGES)
             check = tf.debugging.Assert(
                 in_range, [f"num_images must be between 1 and {MAX_IMAGES}, got", num_images]
             )
             with tf.control_dependencies([check]):
                 z = latent_batch(num_images, latent_dim, seed)
-            pixels = to_uint8(generator(z, training=False))  # [n, H, W, C]
+            labels = label_batch(num_images, num_classes, label) if num_classes else None
+            pixels = to_uint8(run(z, labels))  # [n, H, W, C]
             png = tf.map_fn(tf.io.encode_png, pixels, fn_output_signature=tf.string)  # [n]
             return {"images_uint8": pixels, "png_bytes": png}
 
+        scalar_label = [tf.TensorSpec([], tf.int32, name="label")] if num_classes else []
         archive.add_endpoint(
             "sample", sample,
             input_signature=[
                 tf.TensorSpec([], tf.int32, name="num_images"),
                 tf.TensorSpec([], tf.int64, name="seed"),
+                *scalar_label,
             ],
         )
     return archive
 
 
-def _write_warmup(path, latent_dim, images):
+def _write_warmup(path, latent_dim, num_classes, images):
     """Writes TF Serving's warmup file: a TFRecord of `PredictionLog` protos, a `serving_default`
     request for each of `WARMUP_BATCHES` and, for images, a `sample` request for each."""
-    requests = [("serving_default", {"z": latent_batch(n, latent_dim, seed=0).numpy()})
-                for n in WARMUP_BATCHES]
+    labels = {}
+    requests = []
+    for n in WARMUP_BATCHES:
+        if num_classes:
+            labels = {"label": label_batch(n, num_classes).numpy()}
+        requests.append(("serving_default",
+                         {"z": latent_batch(n, latent_dim, seed=0).numpy(), **labels}))
     if images:
-        requests += [("sample", {"num_images": np.int32(n), "seed": np.int64(0)})
+        labels = {"label": np.int32(-1)} if num_classes else {}
+        requests += [("sample", {"num_images": np.int32(n), "seed": np.int64(0), **labels})
                      for n in WARMUP_BATCHES]
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with tf.io.TFRecordWriter(path) as writer:
@@ -184,11 +217,22 @@ class ExportedGenerator:
         self._serve = tf.saved_model.load(path).signatures["serving_default"]
         self.latent_dim = self._serve.structured_input_signature[1]["z"].shape[-1]
         self.sample_shape = tuple(self._serve.structured_outputs["samples"].shape[1:])
+        classes = os.path.join(path, CLASSES_FILE)
+        self.class_names = []
+        if os.path.exists(classes):
+            with open(classes) as f:
+                self.class_names = json.load(f)
+        self.num_classes = len(self.class_names)
 
-    def generate(self, n, seed=None, batch_size=256):
+    def generate(self, n, seed=None, labels=None, batch_size=256):
         """Runs `serving_default` on `latent_batch(n, latent_dim, seed)`: the same latent
-        vectors `GAN.generate(n, seed)` uses, so both give the same samples."""
-        z = latent_batch(n, self.latent_dim, seed)
-        parts = [self._serve(z=tf.constant(z[i : i + batch_size]))["samples"].numpy()
-                 for i in range(0, n, batch_size)]
+        vectors `GAN.generate(n, seed)` uses, so both give the same samples. A conditional
+        generator takes `labels` as `GAN.generate` does."""
+        inputs = {"z": latent_batch(n, self.latent_dim, seed)}
+        if self.num_classes:
+            inputs["label"] = tf.constant(sample_labels(n, self.num_classes, labels))
+        elif labels is not None:
+            raise KganError("this generator is unconditional: it takes no labels")
+        parts = [self._serve(**{name: x[i : i + batch_size] for name, x in inputs.items()})
+                 ["samples"].numpy() for i in range(0, n, batch_size)]
         return np.concatenate(parts)

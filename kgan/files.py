@@ -1,6 +1,7 @@
 """Writing files so that a crash never leaves a half-written one under its final name."""
 
 import contextlib
+import json
 import os
 import zipfile
 
@@ -37,3 +38,12 @@ def save_model(model, path, extra=None):
             with zipfile.ZipFile(tmp, "a") as archive:
                 for name, text in extra.items():
                     archive.writestr(name, text)
+
+
+def read_extra(path, name):
+    """The JSON value of member `name` that `save_model(..., extra=...)` added to a `.keras`
+    file, or `None` when it has none."""
+    with zipfile.ZipFile(path) as archive:
+        if name not in archive.namelist():
+            return None
+        return json.loads(archive.read(name))

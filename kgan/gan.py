@@ -4,6 +4,8 @@ The algorithm and nothing else: networks come in, data comes in through `fit()`,
 `train_step` makes one discriminator update followed by one generator update.
 """
 
+import warnings
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -49,6 +51,48 @@ def latent_batch(n, latent_dim, seed=None):
     return tf.random.stateless_normal(tf.stack([n, latent_dim]), seed=seed)
 
 
+def label_batch(n, num_classes, label=-1):
+    """The labels of a sample batch: `n` times class `label`, or with `label = -1` the classes
+    in turn (`0, 1, ..., num_classes - 1, 0, 1, ...`). Graph-friendly: the export's `sample`
+    signature runs it.
+
+    Returns:
+        An int32 tensor `[n]`.
+    """
+    label = tf.cast(label, tf.int32)
+    in_turn = tf.range(n, dtype=tf.int32) % num_classes
+    return tf.where(tf.equal(label, -1), in_turn, tf.fill(tf.reshape(n, [1]), label))
+
+
+def sample_labels(n, num_classes, labels=None):
+    """The labels for `n` samples of a conditional generator, checked.
+
+    Args:
+        n: how many samples.
+        num_classes: the generator's classes.
+        labels: `None` (the classes in turn), one class for all, or `n` classes.
+
+    Returns:
+        An int32 array `[n]`.
+
+    Raises:
+        KganError: a label outside `[0, num_classes)` or the wrong number of labels.
+    """
+    if labels is None:
+        labels = -1
+    elif np.ndim(labels) == 0 and not 0 <= int(labels) < num_classes:
+        raise KganError(f"label {labels} is outside [0, {num_classes})")
+    if np.ndim(labels) == 0:
+        return label_batch(n, num_classes, int(labels)).numpy()
+    labels = np.asarray(labels, np.int32)
+    if labels.shape != (n,):
+        raise KganError(f"{n} samples need {n} labels, got shape {labels.shape}")
+    if labels.size and not (labels.min() >= 0 and labels.max() < num_classes):
+        raise KganError(f"labels must lie in [0, {num_classes}), got {labels.min()} to "
+                        f"{labels.max()}")
+    return labels
+
+
 @keras.saving.register_keras_serializable(package="kgan")
 class GAN(keras.Model):
     """A generative adversarial network trained with `model.fit(dataset)`.
@@ -56,10 +100,19 @@ class GAN(keras.Model):
     Each `train_step` first updates the discriminator on a real batch and a batch of detached
     fakes, then updates the generator on the same fakes. `model(z)` runs the generator.
 
+    A conditional GAN (`num_classes > 0`, Mirza & Osindero 2014) trains on `(x, y)` batches of
+    samples and integer labels `[batch]`; its generator takes `[z, labels]`, its discriminator
+    `[x, labels]` (`kgan.nets.conditional` builds such networks), and each step's fakes carry the
+    real batch's labels, so that they follow the data's label distribution and a gradient
+    penalty's interpolations join samples of one class. An unconditional GAN given `(x, y)`
+    batches trains on `x` and warns once that it ignores the labels.
+
     Args:
-        generator: a Keras model from `[batch, latent_dim]` noise to samples.
-        discriminator: a Keras model from samples to one logit per sample, `[batch, 1]`.
+        generator: a Keras model from `[batch, latent_dim]` noise (and labels) to samples.
+        discriminator: a Keras model from samples (and labels) to one logit each, `[batch, 1]`.
         latent_dim: the size of the generator's input noise.
+        num_classes: the number of classes the networks are conditioned on; 0: unconditional.
+        class_names: the classes' names (default: their numbers), kept with the model.
         seed: seeds the training noise; drawn at random when `None` (and kept in the config).
         **kwargs: passed to `keras.Model` (e.g. `name`).
 
@@ -72,11 +125,16 @@ class GAN(keras.Model):
         ```
     """
 
-    def __init__(self, generator, discriminator, latent_dim, seed=None, **kwargs):
+    def __init__(self, generator, discriminator, latent_dim, num_classes=0, class_names=None,
+                 seed=None, **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = int(latent_dim)
+        self.num_classes = int(num_classes)
+        self.class_names = [str(name) for name in class_names or range(self.num_classes)]
+        if len(self.class_names) != self.num_classes:
+            raise KganError(f"{len(self.class_names)} class names for {num_classes} classes")
         self.seed = int(np.random.randint(2**31 - 1)) if seed is None else int(seed)
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
@@ -84,18 +142,32 @@ class GAN(keras.Model):
         self.real_accuracy_tracker = keras.metrics.Mean(name="d_real_acc")
         self.fake_accuracy_tracker = keras.metrics.Mean(name="d_fake_acc")
 
+    @property
+    def conditional(self):
+        """True when the networks take class labels."""
+        return self.num_classes > 0
+
     def build(self, input_shape=None):
         """Builds both networks; `input_shape` is ignored (the latent size fixes every shape)."""
         latent_shape = (None, self.latent_dim)
         if not self.generator.built:
-            self.generator.build(latent_shape)
+            self.generator.build([latent_shape, (None,)] if self.conditional else latent_shape)
         if not self.discriminator.built:
-            self.discriminator.build(self.generator.compute_output_shape(latent_shape))
+            sample_shape = (None, *self.sample_shape)
+            self.discriminator.build([sample_shape, (None,)] if self.conditional else sample_shape)
         self.built = True
 
-    def call(self, z, training=False):
-        """Runs the generator on latent vectors `z` of shape `[batch, latent_dim]`."""
-        return self.generator(z, training=training)
+    def call(self, inputs, training=False):
+        """Runs the generator on latent vectors `z` `[batch, latent_dim]`, or on `[z, labels]`
+        when conditional."""
+        return self.generator(inputs, training=training)
+
+    def _generate(self, z, labels, training):
+        return self.generator([z, labels] if self.conditional else z, training=training)
+
+    def _discriminate(self, samples, labels, training=True):
+        return self.discriminator([samples, labels] if self.conditional else samples,
+                                  training=training)
 
     def compile(self, d_optimizer="adam", g_optimizer="adam", loss="nonsaturating",
                 gp_weight=None, r1_gamma=0.0, r1_every=1, d_steps=1, augment="", **kwargs):
@@ -170,13 +242,14 @@ class GAN(keras.Model):
                          _STREAMS * tf.cast(step, tf.int64) + stream])
         return tf.random.experimental.stateless_fold_in(seed, tf.cast(replica, tf.int64))
 
-    def discriminator_step(self, real, fake=None):
+    def discriminator_step(self, real, fake=None, labels=None):
         """One discriminator update on a real batch and a batch of fakes.
 
         Args:
             real: a batch of real samples, `[batch, ...]`.
             fake: as many generated samples, taken as constants; when `None` the generator makes
                 them from fresh noise.
+            labels: the real samples' labels `[batch]`, also the fakes' (conditional GANs only).
 
         Returns:
             `(loss, real_accuracy, fake_accuracy)` before the update.
@@ -185,13 +258,14 @@ class GAN(keras.Model):
         if fake is None:
             # Outside the tape: the fakes are constants here, so no generator gradient is computed.
             z = self.noise(ops.shape(real)[0], _CRITIC_STREAM, step)
-            fake = self.generator(z, training=True)
+            fake = self._generate(z, labels, training=True)
         fake = self._augmented(fake, _AUGMENT_FAKE_STREAM, step)
         real = self._augmented(real, _AUGMENT_REAL_STREAM, step)
         with tf.GradientTape() as tape:
-            real_logits = self.discriminator(real, training=True)  # [batch, 1]
-            fake_logits = self.discriminator(fake, training=True)  # [batch, 1]
-            loss = self.discriminator_loss(real_logits, fake_logits) + self._penalties(real, fake)
+            real_logits = self._discriminate(real, labels)  # [batch, 1]
+            fake_logits = self._discriminate(fake, labels)  # [batch, 1]
+            loss = (self.discriminator_loss(real_logits, fake_logits)
+                    + self._penalties(real, fake, labels))
             replica_loss = self._replica_loss(self.d_optimizer, loss)
         self._apply_gradients(self.d_optimizer, tape, replica_loss, self.discriminator)
         real_accuracy = ops.mean(ops.cast(real_logits > 0, "float32"))
@@ -219,24 +293,28 @@ class GAN(keras.Model):
             return images
         return kaugment.diff_augment(images, self._augment_policy, self._seed(stream, step))
 
-    def _penalties(self, real, fake):
-        """The gradient penalties the compile options ask for, added to the discriminator loss."""
+    def _penalties(self, real, fake, labels):
+        """The gradient penalties the compile options ask for, added to the discriminator loss.
+        They differentiate with respect to the samples only, never the labels."""
         total = 0.0
         step = self.d_optimizer.iterations
+
+        def critic(samples, training):
+            return self._discriminate(samples, labels, training)
+
         if self.gp_weight:
             mix = tf.random.stateless_uniform(ops.shape(real)[:1], self._seed(_PENALTY_STREAM, step))
-            total += self.gp_weight * penalties.gradient_penalty(self.discriminator, real, fake, mix)
+            total += self.gp_weight * penalties.gradient_penalty(critic, real, fake, mix)
         if self.r1_gamma:
             # Lazy R1: every r1_every steps, r1_every times as strong.
             total += tf.cond(
                 step % self.r1_every == 0,
-                lambda: 0.5 * self.r1_gamma * self.r1_every
-                * penalties.r1_penalty(self.discriminator, real),
+                lambda: 0.5 * self.r1_gamma * self.r1_every * penalties.r1_penalty(critic, real),
                 lambda: tf.constant(0.0),
             )
         return total
 
-    def adversarial_step(self, real, z):
+    def adversarial_step(self, real, z, labels=None):
         """One discriminator update, then one generator update, on one batch of fakes.
 
         The generator runs once: the discriminator learns to reject `generator(z)`, then the
@@ -246,35 +324,57 @@ class GAN(keras.Model):
         Args:
             real: a batch of real samples, `[batch, ...]`.
             z: as many latent vectors, `[batch, latent_dim]`.
+            labels: the real samples' labels `[batch]`, also the fakes' (conditional GANs only).
 
         Returns:
             `(d_loss, real_accuracy, fake_accuracy, g_loss)`, each before its update.
         """
         with tf.GradientTape() as tape:
-            fake = self.generator(z, training=True)
+            fake = self._generate(z, labels, training=True)
             with tape.stop_recording():
-                d_loss, real_accuracy, fake_accuracy = self.discriminator_step(real, fake)
+                d_loss, real_accuracy, fake_accuracy = self.discriminator_step(real, fake, labels)
             fake = self._augmented(fake, _AUGMENT_GENERATED_STREAM, self.g_optimizer.iterations)
-            g_loss = self.generator_loss(self.discriminator(fake, training=True))
+            g_loss = self.generator_loss(self._discriminate(fake, labels))
             replica_loss = self._replica_loss(self.g_optimizer, g_loss)
         self._apply_gradients(self.g_optimizer, tape, replica_loss, self.generator)
         return d_loss, real_accuracy, fake_accuracy, g_loss
 
     def train_step(self, data):
         """`d_steps` discriminator updates, then one generator update on a batch of the same
-        size. The logged `d_loss` includes the gradient penalties."""
-        real = data[0] if isinstance(data, (tuple, list)) else data
+        size. The logged `d_loss` includes the gradient penalties.
+
+        Args:
+            data: a batch of samples, or a tuple `(samples, labels)` (required when
+                conditional).
+        """
+        real, labels = self._unpack(data)
         # Extra critic updates (WGAN-GP) draw fakes of their own; the last shares its fakes with
         # the generator update.
         for _ in range(self.d_steps - 1):
-            self.discriminator_step(real)
+            self.discriminator_step(real, labels=labels)
         z = self.noise(ops.shape(real)[0], _GENERATOR_STREAM, self.g_optimizer.iterations)
-        d_loss, real_accuracy, fake_accuracy, g_loss = self.adversarial_step(real, z)
+        d_loss, real_accuracy, fake_accuracy, g_loss = self.adversarial_step(real, z, labels)
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
         self.real_accuracy_tracker.update_state(real_accuracy)
         self.fake_accuracy_tracker.update_state(fake_accuracy)
         return {metric.name: metric.result() for metric in self.metrics}
+
+    def _unpack(self, data):
+        """`(samples, labels)` of a batch; labels are `None` for an unconditional GAN."""
+        samples, labels = (tuple(data) + (None,))[:2] if isinstance(data, (tuple, list)) else (
+            data, None)
+        if self.conditional and labels is None:
+            raise KganError(f"this GAN is conditioned on {self.num_classes} classes: it trains "
+                            "on (samples, labels) batches")
+        if not self.conditional and labels is not None:
+            # At tracing, so once per compiled step function; Python shows the warning once.
+            warnings.warn("this GAN is unconditional (num_classes=0): it trains on the samples "
+                          "of (samples, labels) batches and ignores the labels", stacklevel=2)
+            labels = None
+        elif labels is not None:
+            labels = ops.cast(labels, "int32")
+        return samples, labels
 
     def _ema_optimizer(self):
         """The generator's optimizer when it keeps moving averages of the weights (`use_ema`),
@@ -312,19 +412,37 @@ class GAN(keras.Model):
         """Training steps taken so far (generator updates)."""
         return int(self.g_optimizer.iterations.numpy()) if self.compiled else 0
 
-    def generate(self, n, seed=None, batch_size=256):
+    def generate(self, n, seed=None, labels=None, batch_size=256):
         """Generates `n` samples from latent vectors drawn with `latent_batch(n, ..., seed)`,
         with the `sampling_generator()` (the EMA weights when there are any).
 
+        Args:
+            n: how many samples.
+            seed: seeds the latent vectors.
+            labels: for a conditional GAN, `None` (the classes in turn), one class, or `n`
+                classes (see `sample_labels`); an unconditional GAN takes none.
+            batch_size: samples per generator call.
+
         Returns:
             A NumPy array `[n, ...]`: the generator's raw output (images in [-1, 1]).
+
+        Raises:
+            KganError: labels outside `[0, num_classes)`, or labels for an unconditional GAN.
         """
         z = latent_batch(n, self.latent_dim, seed)
+        if self.conditional:
+            labels = ops.convert_to_tensor(sample_labels(n, self.num_classes, labels))
+        elif labels is not None:
+            raise KganError("this GAN is unconditional: it takes no labels")
         generator = self.sampling_generator()
+
+        def inputs(part):
+            return [z[part], labels[part]] if self.conditional else z[part]
+
         # Direct calls, not predict(): under a multi-worker strategy predict() would wait for
         # the other workers.
         return np.concatenate([
-            ops.convert_to_numpy(generator(z[i : i + batch_size], training=False))
+            ops.convert_to_numpy(generator(inputs(slice(i, i + batch_size)), training=False))
             for i in range(0, n, batch_size)
         ])
 
@@ -349,12 +467,14 @@ class GAN(keras.Model):
                 state.assign(store[f"random_state_{i}"])
 
     def get_config(self):
-        """Returns the networks' configs, the latent size and the noise seed."""
+        """Returns the networks' configs, the latent size, the classes and the noise seed."""
         return {
             "name": self.name,
             "generator": keras.saving.serialize_keras_object(self.generator),
             "discriminator": keras.saving.serialize_keras_object(self.discriminator),
             "latent_dim": self.latent_dim,
+            "num_classes": self.num_classes,
+            "class_names": self.class_names,
             "seed": self.seed,
         }
 

@@ -34,7 +34,8 @@ def image_grid(images, columns=None):
     return grid
 
 
-def save_samples(samples, path, real=None, title=None):
+def save_samples(samples, path, real=None, title=None, columns=None, labels=None,
+                 class_names=()):
     """Saves generator output as a picture: a grid for images, a scatter for 2D points.
 
     Args:
@@ -42,18 +43,29 @@ def save_samples(samples, path, real=None, title=None):
         path: the PNG file to write.
         real: real points to draw beside 2D samples.
         title: a caption for 2D scatters.
+        columns: images per row of a grid (default: a square).
+        labels: the class of each 2D sample: the scatter colours them by class.
+        class_names: the classes' names, for the scatter's legend.
     """
     samples = np.asarray(samples)
     if samples.ndim == 4:
-        grid = image_grid(samples)
+        grid = image_grid(samples, columns)
         Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid).save(path)
         return
     figure = _figure((4.5, 4.5))
     axes = figure.add_subplot()
     if real is not None:
-        axes.scatter(real[:, 0], real[:, 1], s=4, alpha=0.5, label="real", color="tab:blue")
-    axes.scatter(samples[:, 0], samples[:, 1], s=4, alpha=0.5, label="generated", color="tab:orange")
-    axes.legend(loc="upper left")
+        axes.scatter(real[:, 0], real[:, 1], s=4, alpha=0.5, label="real",
+                     color="lightgray" if labels is not None else "tab:blue")
+    if labels is None:
+        axes.scatter(samples[:, 0], samples[:, 1], s=4, alpha=0.5, label="generated",
+                     color="tab:orange")
+    else:
+        for label in np.unique(labels):
+            name = class_names[label] if len(class_names) > label else str(label)
+            points = samples[labels == label]
+            axes.scatter(points[:, 0], points[:, 1], s=4, alpha=0.5, label=f"generated {name}")
+    axes.legend(loc="upper left", fontsize="small")
     if title:
         axes.set_title(title)
     figure.savefig(path, dpi=100)

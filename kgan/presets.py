@@ -25,6 +25,8 @@ class Preset:
         latent_dim: the generator's noise size.
         sample_shape: one sample's shape, `(dim,)` for points or `(height, width, channels)`.
         dataset: the dataset `kgan fit --preset NAME` uses when none is given.
+        conditional: condition the networks on the data set's class labels (a conditional
+            GAN; see `kgan.nets.conditional`).
         epochs: training epochs.
         batch_size: the global batch size.
         lr_d: the discriminator's learning rate.
@@ -81,6 +83,7 @@ class Preset:
     save_every: int = 1
     checkpoint_minutes: float = 0.0
     deterministic: bool = False
+    conditional: bool = False
     sync_batchnorm: bool = False
     precision: str = "auto"
     jit: str = "auto"
@@ -144,27 +147,38 @@ class Preset:
             return keras.optimizers.AdamW(learning_rate, weight_decay=self.weight_decay, **options)
         return keras.optimizers.Adam(learning_rate, **options)
 
-    def build_gan(self, seed, steps_per_epoch, verbose=False):
+    def build_gan(self, seed, steps_per_epoch, verbose=False, class_names=()):
         """Builds and compiles the preset's GAN in its precision.
 
         Args:
             seed: seeds the networks' initial weights and the training noise.
             steps_per_epoch: batches per epoch, which sets the length of a decaying schedule.
             verbose: say which precision `auto` picked.
+            class_names: the data's classes, which a conditional preset needs (at least two).
 
         Returns:
             A compiled `kgan.GAN`.
+
+        Raises:
+            KganError: a conditional preset without at least two classes.
         """
+        num_classes = len(class_names) if self.conditional else 0
+        if self.conditional and num_classes < 2:
+            raise KganError(f"preset {self.name!r} is conditional: it needs data with at least "
+                            f"two classes (got {num_classes})")
         keras.utils.set_random_seed(seed)
         chosen = precision.resolve(self.precision, verbose)
         with precision.dtype_policy(chosen):
-            generator, discriminator = NETWORKS[self.networks](self.latent_dim, self.sample_shape)
+            generator, discriminator = NETWORKS[self.networks](
+                self.latent_dim, self.sample_shape, num_classes)
             if self.spectral_norm:
                 discriminator = _spectrally_normalized(discriminator)
         for layer in generator.layers + discriminator.layers:
             if isinstance(layer, keras.layers.BatchNormalization):
                 layer.synchronized = self.sync_batchnorm
-        gan = GAN(generator, discriminator, self.latent_dim, seed=seed, name=f"gan_{self.name}")
+        gan = GAN(generator, discriminator, self.latent_dim, num_classes,
+                  class_names=class_names if num_classes else None, seed=seed,
+                  name=f"gan_{self.name}")
         generator_steps = self.epochs * steps_per_epoch
         # The discriminator takes d_steps updates per generator update: its schedule must last
         # as many iterations, or a decaying rate reaches 0 a d_steps-th of the way through.
@@ -198,14 +212,16 @@ LOSS_DEFAULTS = {
 
 
 def _spectrally_normalized(network):
-    """A copy of a Sequential network with every Conv2D and Dense layer wrapped in
-    `keras.layers.SpectralNormalization` (one power iteration per training step)."""
-    layers = [
-        keras.layers.SpectralNormalization(layer)
-        if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense)) else layer
-        for layer in network.layers
-    ]
-    return keras.Sequential([keras.Input(network.input_shape[1:])] + layers, name=network.name)
+    """The network (Sequential or functional) with every Conv2D and Dense layer wrapped in
+    `keras.layers.SpectralNormalization` (one power iteration per training step); its other
+    layers are shared, not copied."""
+
+    def wrap(layer):
+        if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense)):
+            return keras.layers.SpectralNormalization(layer)
+        return layer
+
+    return keras.models.clone_model(network, clone_function=wrap)
 
 
 PRESETS = {
@@ -226,6 +242,23 @@ PRESETS = {
             lr_schedule="cosine",
             save_every=10,
             # A 2-d linear generator gains nothing from 16-bit arithmetic.
+            precision="fp32",
+        ),
+        # The gaussian preset's networks and training, conditioned on the mixture's components:
+        # with a class offset the linear generator matches each component exactly.
+        Preset(
+            name="mixture",
+            networks="gaussian",
+            latent_dim=2,
+            sample_shape=(2,),
+            dataset="mixture",
+            conditional=True,
+            epochs=30,
+            batch_size=64,
+            lr_d=0.01,
+            lr_g=0.01,
+            lr_schedule="cosine",
+            save_every=10,
             precision="fp32",
         ),
         # d2l 17.2 (batch 256, beta_1 0.5, 20 epochs) with the DCGAN paper's learning rate 2e-4

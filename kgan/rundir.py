@@ -12,6 +12,7 @@ RUN/
                         epoch-NNNN-batch-BBBBBB.keras (BBBBBB batches into epoch NNNN + 1),
                         best.keras (the best evaluation score so far)
   tensorboard/          with --tensorboard
+  classifier.keras      a conditional run's label classifier, which `kgan evaluate` trains
 ```
 
 Checkpoints are whole `.keras` files written atomically. A mid-epoch checkpoint also carries the
@@ -25,10 +26,9 @@ import glob
 import json
 import os
 import re
-import zipfile
 
 from kgan.errors import KganError
-from kgan.files import atomic_path, save_model
+from kgan.files import atomic_path, read_extra, save_model
 
 CONFIG = "config.json"
 MODEL = "model.keras"
@@ -39,6 +39,7 @@ SAMPLES = "samples"
 CHECKPOINTS = "checkpoints"
 BEST = "best.keras"
 TENSORBOARD = "tensorboard"
+CLASSIFIER = "classifier.keras"
 
 _CHECKPOINT_NAME = re.compile(r"^epoch-(\d+)(?:-batch-(\d+))?\.keras$")
 # The archive member of a mid-epoch checkpoint that holds the metrics' running state.
@@ -171,7 +172,4 @@ class RunDir:
 
 def metric_state(checkpoint_path):
     """The metrics' running state saved with a mid-epoch checkpoint, or `None`."""
-    with zipfile.ZipFile(checkpoint_path) as archive:
-        if _STATE_MEMBER not in archive.namelist():
-            return None
-        return json.loads(archive.read(_STATE_MEMBER))
+    return read_extra(checkpoint_path, _STATE_MEMBER)

@@ -8,6 +8,10 @@ import numpy as np
 from kgan import plots, rundir
 from kgan.errors import KganError
 from kgan.export import ExportedGenerator, is_export
+from kgan.gan import latent_batch, sample_labels
+
+# A conditional sample grid shows at most this many classes, one per row.
+MAX_GRID_ROWS = 10
 
 
 def load_gan(source):
@@ -37,6 +41,49 @@ def load_gan(source):
         raise KganError(f"cannot load {path}: {error}") from None
 
 
+def grid_inputs(latent_dim, num_classes, columns, seed):
+    """The latent vectors and labels of a conditional image grid: one row per class (at most
+    `MAX_GRID_ROWS`, spread evenly over the classes), and the same `columns` latent vectors
+    in every row, so that down a column only the label changes.
+
+    Returns:
+        `(z, labels)`: `[rows * columns, latent_dim]` float32 and `[rows * columns]` int32.
+    """
+    rows = np.unique(np.linspace(0, num_classes - 1, min(num_classes, MAX_GRID_ROWS)).round())
+    z = latent_batch(columns, latent_dim, seed).numpy()
+    return np.tile(z, (len(rows), 1)), np.repeat(rows.astype(np.int32), columns)
+
+
+def parse_label(text, class_names):
+    """A `--label` value, a class number or name, as a class number.
+
+    Raises:
+        KganError: no such class, or a label for an unconditional generator.
+    """
+    if not class_names:
+        raise KganError("--label needs a conditional generator; this one has no classes")
+    if text in class_names:
+        return class_names.index(text)
+    if text.lstrip("-").isdigit() and 0 <= int(text) < len(class_names):
+        return int(text)
+    shown = ", ".join(class_names[:20]) + (", ..." if len(class_names) > 20 else "")
+    raise KganError(f"unknown label {text!r}: give a class number below {len(class_names)} or "
+                    f"a class name ({shown})")
+
+
+def generate_labelled(generator, n, seed, label=None):
+    """`generator.generate(n, seed)`, with the labels of a conditional generator: `label` for
+    every sample, or the classes in turn.
+
+    Returns:
+        `(samples, labels)`: labels are `None` for an unconditional generator.
+    """
+    if not generator.num_classes:
+        return generator.generate(n, seed=seed), None
+    labels = sample_labels(n, generator.num_classes, label)
+    return generator.generate(n, seed=seed, labels=labels), labels
+
+
 def load_generator(source):
     """Loads anything with a `generate(n, seed)` method: a GAN, or an exported generator."""
     return ExportedGenerator(source) if is_export(source) else load_gan(source)
@@ -51,10 +98,17 @@ def check_output(out):
         raise KganError(f"cannot write {out}: folder {folder} does not exist")
 
 
-def write_samples(samples, out):
+def write_samples(samples, out, labels=None, class_names=()):
     """Writes samples to `out` (checked by `check_output`): `.npy` keeps the raw array, `.png`
-    draws a grid of images or a scatter of points."""
+    draws a grid of images or a scatter of points.
+
+    With `labels` (a conditional generator's), a scatter colours the points by class, and an
+    image grid of the classes in turn gets one column per class when there are at most 16.
+    """
     if out.endswith(".npy"):
         np.save(out, samples)
-    else:
-        plots.save_samples(samples, out)
+        return
+    in_turn = labels is not None and np.array_equal(
+        labels, np.arange(len(labels)) % len(class_names))
+    columns = len(class_names) if in_turn and len(class_names) <= 16 else None
+    plots.save_samples(samples, out, columns=columns, labels=labels, class_names=class_names)

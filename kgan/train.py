@@ -77,6 +77,8 @@ def fit(dataset=None, preset=None, run_dir=None, seed=0, data_dir=None, tensorbo
     }
     strategy = distribute.make_strategy(strategy, replicas)
     examples = _load_examples(config, strategy)
+    if preset.conditional:
+        config["classes"] = list(examples.class_names)
     run = RunDir(run_dir or _default_run_dir(dataset))
     if not distribute.is_multiworker(strategy) or distribute.is_chief():  # the chief writes
         run.create()
@@ -120,11 +122,21 @@ def resume(run_dir, epochs=None, strategy="auto", replicas=None, verbose=True):
 
 
 def _load_examples(config, strategy):
-    """The run's examples in memory; refuses a batch the data or the workers cannot serve."""
+    """The run's `Examples` in memory. Refuses a batch the data or the workers cannot serve,
+    a conditional run on data without labels, and a resumed one whose classes changed."""
     preset = Preset.from_config(config["preset"])
-    examples = data.load_examples(config["dataset"], preset.sample_shape, config["data_dir"])
+    dataset = config["dataset"]
+    examples = data.load_data(dataset, preset.sample_shape, config["data_dir"])
     workers = distribute.worker_shard()[1] if distribute.is_multiworker(strategy) else 1
     steps_per_epoch(len(examples), preset.batch_size, workers)
+    if preset.conditional:
+        if examples.labels is None:
+            raise KganError(f"dataset {dataset!r} has no class labels, which a conditional GAN "
+                            "needs (an image folder gives them as one subfolder per class, with "
+                            "no image directly inside it)")
+        if "classes" in config and list(examples.class_names) != config["classes"]:
+            raise KganError(f"the classes of {dataset!r} are not the run's "
+                            f"({', '.join(config['classes'])})")
     return examples
 
 
@@ -145,23 +157,25 @@ def _train_with(run, config, strategy, examples, checkpoint, verbose):
     start = checkpoint.position if checkpoint else Position(0)
     multiworker = distribute.is_multiworker(strategy)
     # One tensor of the examples serves every pipeline of the run.
-    table = tf.convert_to_tensor(examples)
+    table = tf.convert_to_tensor(examples.values)
+    labels = examples.labels if preset.conditional else None
 
     def dataset_from(epoch, batch):
         return data.training_dataset(
             table, preset.batch_size, seed, start_epoch=epoch, start_batch=batch,
-            shard=distribute.worker_shard() if multiworker else (0, 1))[0]
+            shard=distribute.worker_shard() if multiworker else (0, 1), labels=labels)[0]
 
     per_epoch = steps_per_epoch(len(examples), preset.batch_size)
     # Networks, optimizers and metrics must be created in the strategy's scope.
     with strategy.scope():
         if checkpoint is None:
-            gan = preset.build_gan(seed, per_epoch, verbose=verbose)
+            gan = preset.build_gan(seed, per_epoch, verbose=verbose,
+                                   class_names=examples.class_names)
         else:
             gan = keras.saving.load_model(checkpoint.path)
     if verbose and strategy.num_replicas_in_sync > 1:
         print(f"Training on {strategy.num_replicas_in_sync} replicas ({type(strategy).__name__})")
-    points = examples.ndim == 2
+    points = examples.values.ndim == 2
     tensorboard = config.get("tensorboard", False)
     stop = kcallbacks.StopOnNaN()
     # Progress first: its examples/s then times the training, not the saving that follows.
@@ -173,7 +187,7 @@ def _train_with(run, config, strategy, examples, checkpoint, verbose):
             num_samples=1000 if points else 64,
             seed=seed,
             every=preset.save_every,
-            real=examples if points else None,
+            real=examples.values if points else None,
             summary_dir=run.path(rundir.TENSORBOARD, "samples") if tensorboard else None,
         ),
         kcallbacks.LossPlot(run.path(rundir.LOSSES), csv_path=run.path(rundir.HISTORY),
@@ -184,8 +198,9 @@ def _train_with(run, config, strategy, examples, checkpoint, verbose):
     evaluation = config.get("evaluation") or {"every": 0}
     if evaluation["every"]:
         real = real_samples(examples, evaluation["samples"], seed)
-        callbacks.append(kcallbacks.Evaluation(run, real, evaluation["metric"],
-                                               evaluation["every"], seed, start_epoch=start.epoch))
+        callbacks.append(kcallbacks.Evaluation(
+            run, real.values, evaluation["metric"], evaluation["every"], seed,
+            start_epoch=start.epoch, real_labels=real.labels if preset.conditional else None))
     # Last: a checkpoint after an epoch means every output of that epoch is written.
     callbacks.append(kcallbacks.Checkpoint(
         run, every=preset.save_every, minutes=preset.checkpoint_minutes, start=start,
@@ -198,8 +213,15 @@ def _train_with(run, config, strategy, examples, checkpoint, verbose):
         )
     save_model(gan, run.path(rundir.MODEL))
     if verbose:
-        if points:
-            _print_moments(point_moments(gan, examples, seed))
+        if points and gan.conditional:
+            print(f"Generated ({MOMENT_SAMPLES:,} points per class) against the data:")
+            for label, name in enumerate(gan.class_names):
+                moments = point_moments(gan, examples.values[examples.labels == label], seed,
+                                        label)
+                print(f"  {name:<12} mean error {moments['mean_error']:.3f}  covariance "
+                      f"relative error {moments['cov_error']:.3f}")
+        elif points:
+            _print_moments(point_moments(gan, examples.values, seed))
         print(f"Run written to {run.root}")
     return gan
 

@@ -7,6 +7,7 @@ import sys
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from kgan.data.examples import Examples
 from kgan.errors import KganError
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".bmp")
@@ -69,21 +70,22 @@ def load_images(paths, sample_shape, workers=None):
         workers: decoding threads; defaults to the number of CPUs.
 
     Returns:
-        `(images, skipped)`: a uint8 array `[n, height, width, channels]` of the readable files
-        in order, and the number of files skipped.
+        `(images, kept)`: a uint8 array `[n, height, width, channels]` of the readable files in
+        order, and their indices in `paths`.
     """
     with concurrent.futures.ThreadPoolExecutor(workers or os.cpu_count()) as pool:
         results = list(pool.map(lambda path: _try_load(path, sample_shape), paths))
-    images = []
-    for path, (pixels, error) in zip(paths, results):
+    images, kept = [], []
+    for i, (path, (pixels, error)) in enumerate(zip(paths, results)):
         if pixels is None:
             print(f"warning: skipping unreadable image {path} ({error})", file=sys.stderr)
         else:
             images.append(pixels)
+            kept.append(i)
     skipped = len(paths) - len(images)
     if skipped:
         print(f"warning: skipped {skipped} of {len(paths)} images", file=sys.stderr)
-    return np.stack(images) if images else np.zeros((0, *sample_shape), np.uint8), skipped
+    return np.stack(images) if images else np.zeros((0, *sample_shape), np.uint8), kept
 
 
 def find_images(folder):
@@ -98,15 +100,24 @@ def find_images(folder):
 def load_image_folder(folder, sample_shape):
     """Loads every readable image below `folder` at the preset's shape.
 
+    The first level of subfolders names the classes: `folder/cat/a.png` is of class `cat`.
+    When some image lies directly in `folder`, the data set has no labels.
+
+    Returns:
+        `Examples` of uint8 images `[n, height, width, channels]`.
+
     Raises:
         KganError: the folder does not exist or holds no readable image.
     """
     if not os.path.isdir(folder):
         raise KganError(f"image folder {folder} does not exist")
     paths = find_images(folder)
-    images, _ = load_images(paths, sample_shape)
+    images, kept = load_images(paths, sample_shape)
     if len(images) == 0:
         raise KganError(
             f"image folder {folder} holds no readable image ({', '.join(IMAGE_EXTENSIONS)})"
         )
-    return images
+    classes = [os.path.relpath(paths[i], folder).split(os.sep)[0] for i in kept]
+    if any(name == os.path.basename(paths[i]) for name, i in zip(classes, kept)):
+        return Examples(images)
+    return Examples.from_names(images, classes)

@@ -27,7 +27,8 @@ def to_uint8(images):
     return ops.cast(ops.clip(ops.round(scaled), 0, 255), "uint8")
 
 
-def training_dataset(examples, batch_size, seed, start_epoch=0, start_batch=0, shard=(0, 1)):
+def training_dataset(examples, batch_size, seed, start_epoch=0, start_batch=0, shard=(0, 1),
+                     labels=None):
     """Serves `examples` as an endless sequence of epochs of shuffled full batches.
 
     Args:
@@ -41,6 +42,7 @@ def training_dataset(examples, batch_size, seed, start_epoch=0, start_batch=0, s
         shard: `(index, count)`: serve only slice `index` of `count` equal slices of every
             batch, for one worker of several; together the workers see exactly the batches a
             single process would.
+        labels: the examples' integer labels `[n]`: batches are then `(samples, labels)`.
 
     Returns:
         `(dataset, steps_per_epoch)`: pass both to `fit()`.
@@ -53,6 +55,11 @@ def training_dataset(examples, batch_size, seed, start_epoch=0, start_batch=0, s
     steps = steps_per_epoch(n, batch_size, count)
     per_worker = batch_size // count
     table = tf.convert_to_tensor(examples)
+    label_table = None if labels is None else tf.cast(labels, tf.int32)
+
+    def gather(indices):
+        samples = to_model_range(tf.gather(table, indices))
+        return samples if label_table is None else (samples, tf.gather(label_table, indices))
 
     def epoch_order(epoch):
         order = tf.random.experimental.stateless_shuffle(
@@ -66,7 +73,7 @@ def training_dataset(examples, batch_size, seed, start_epoch=0, start_batch=0, s
         .batch(batch_size)
         .skip(start_batch)
         .map(lambda indices: indices[index * per_worker : (index + 1) * per_worker])
-        .map(lambda indices: to_model_range(tf.gather(table, indices)), tf.data.AUTOTUNE)
+        .map(gather, tf.data.AUTOTUNE)
         .prefetch(tf.data.AUTOTUNE)
     )
     return dataset, steps

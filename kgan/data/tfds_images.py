@@ -8,6 +8,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
+from kgan.data.examples import Examples
 from kgan.data.pokemon import Pokemon
 from kgan.errors import KganError
 
@@ -43,18 +44,25 @@ def _fit_shape(image, sample_shape):
     return tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8)
 
 
-def dataset_to_array(dataset, sample_shape):
-    """Decodes a `tf.data` data set of `{"image": ...}` examples into one uint8 array."""
+def dataset_to_arrays(dataset, sample_shape, label_key):
+    """Decodes a `tf.data` data set of `{"image": ..., label_key: ...}` examples.
+
+    Returns:
+        `(images, labels)`: one uint8 array of the images, and one of the labels.
+    """
     batches = (
-        dataset.map(lambda example: _fit_shape(example["image"], sample_shape), tf.data.AUTOTUNE)
+        dataset.map(lambda example: (_fit_shape(example["image"], sample_shape),
+                                     example[label_key]), tf.data.AUTOTUNE)
         .batch(1024)
         .prefetch(tf.data.AUTOTUNE)
     )
-    return np.concatenate([batch.numpy() for batch in batches])
+    images, labels = zip(*((x.numpy(), y.numpy()) for x, y in batches))
+    return np.concatenate(images), np.concatenate(labels)
 
 
 def load_tfds_images(name, sample_shape, data_dir=None):
-    """Loads the `train` split of TFDS data set `name` (e.g. `mnist`) as uint8 images.
+    """Loads the `train` split of TFDS data set `name` (e.g. `mnist`): uint8 images and their
+    `label` feature as `Examples`.
 
     Raises:
         KganError: the data set is neither prepared in `data_dir` nor downloadable.
@@ -77,11 +85,14 @@ def load_tfds_images(name, sample_shape, data_dir=None):
         dataset = builder.as_dataset(split="train")
     except Exception as error:  # noqa: BLE001 -- TFDS raises many types for a failed download
         raise failed(f"the download from {builder.URL} failed ({type(error).__name__})") from None
-    return dataset_to_array(dataset, sample_shape)
+    images, labels = dataset_to_arrays(dataset, sample_shape, "label")
+    names = tuple(builder.info.features["label"].names)
+    return Examples(images, labels.astype(np.int32), names)
 
 
 def load_pokemon(sample_shape, data_dir=None):
-    """Loads d2l's Pokemon sprites through the `Pokemon` builder.
+    """Loads d2l's Pokemon sprites through the `Pokemon` builder; their classes are the
+    species.
 
     Args:
         sample_shape: `(height, width, channels)` of the result.
@@ -112,4 +123,5 @@ def load_pokemon(sample_shape, data_dir=None):
     except Exception as error:  # noqa: BLE001 -- any failed download or archive; named below
         raise failed(f"{type(error).__name__}: "
                      f"{str(error).splitlines()[0] if str(error) else ''}") from None
-    return dataset_to_array(builder.as_dataset(split="train"), sample_shape)
+    images, species = dataset_to_arrays(builder.as_dataset(split="train"), sample_shape, "species")
+    return Examples.from_names(images, [name.decode() for name in species])

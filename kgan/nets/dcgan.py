@@ -7,11 +7,11 @@ why, and what it costs). BatchNorm is `FusedBatchNormalization`: Keras' layer, t
 TensorFlow's fused kernel.
 """
 
-import keras
 from keras import layers
 
 from kgan.nets import init
 from kgan.nets.batchnorm import FusedBatchNormalization
+from kgan.nets.conditional import discriminator_network, generator_network
 
 
 def _batchnorm():
@@ -60,7 +60,7 @@ def _check_shape(sample_shape, size, family):
                          f"not {tuple(sample_shape)}")
 
 
-def dcgan64_networks(latent_dim, sample_shape, width=64):
+def dcgan64_networks(latent_dim, sample_shape, num_classes=0, width=64):
     """The 64x64 DCGAN of d2l 17.2.
 
     Generator: `[batch, latent]` -> 1x1 -> ConvT(4, 1, 0) to 4x4 with `8 * width` channels,
@@ -71,34 +71,37 @@ def dcgan64_networks(latent_dim, sample_shape, width=64):
     Args:
         latent_dim: the noise size (100 in d2l).
         sample_shape: `(64, 64, channels)`.
+        num_classes: conditioned on this many classes (0: unconditional); see
+            `kgan.nets.conditional`.
         width: the channel multiplier (64 in d2l).
 
     Returns:
         `(generator, discriminator)`.
     """
     _check_shape(sample_shape, 64, "dcgan64")
-    generator = keras.Sequential(
-        [keras.Input((latent_dim,)), layers.Reshape((1, 1, latent_dim))]
+    generator = generator_network(
+        latent_dim,
+        [layers.Reshape((1, 1, -1))]
         + _up(8 * width, strides=1, padding="valid")  # [b, 4, 4, 512]
         + _up(4 * width)  # [b, 8, 8, 256]
         + _up(2 * width)  # [b, 16, 16, 128]
         + _up(width)  # [b, 32, 32, 64]
         + _image_output(sample_shape[2]),  # [b, 64, 64, C]
-        name="generator",
+        num_classes,
     )
-    discriminator = keras.Sequential(
-        [keras.Input(tuple(sample_shape))]
-        + _down(width)  # [b, 32, 32, 64]
+    discriminator = discriminator_network(
+        sample_shape,
+        _down(width)  # [b, 32, 32, 64]
         + _down(2 * width)  # [b, 16, 16, 128]
         + _down(4 * width)  # [b, 8, 8, 256]
-        + _down(8 * width)  # [b, 4, 4, 512]
-        + _logit(4),  # [b, 1]
-        name="discriminator",
+        + _down(8 * width),  # [b, 4, 4, 512]
+        _logit(4),  # [b, 1]
+        num_classes,
     )
     return generator, discriminator
 
 
-def dcgan28_networks(latent_dim, sample_shape, width=32):
+def dcgan28_networks(latent_dim, sample_shape, num_classes=0, width=32):
     """The 28x28 DCGAN of the MNIST reference (ngf = ndf = 32).
 
     Generator: ConvT(4, 1, 0) 1 -> 4, ConvT(3, 2, 1) 4 -> 7, ConvT(4, 2, 1) 7 -> 14 and
@@ -109,27 +112,29 @@ def dcgan28_networks(latent_dim, sample_shape, width=32):
     Args:
         latent_dim: the noise size (100 in the reference).
         sample_shape: `(28, 28, channels)`.
+        num_classes: conditioned on this many classes (0: unconditional).
         width: ngf = ndf.
 
     Returns:
         `(generator, discriminator)`.
     """
     _check_shape(sample_shape, 28, "dcgan28")
-    generator = keras.Sequential(
-        [keras.Input((latent_dim,)), layers.Reshape((1, 1, latent_dim))]
+    generator = generator_network(
+        latent_dim,
+        [layers.Reshape((1, 1, -1))]
         + _up(4 * width, strides=1, padding="valid")  # [b, 4, 4, 128]
         # PyTorch's ConvT(3, 2, padding=1) is the full 9x9 output cropped by 1 on each side.
         + _up(2 * width, kernel=3, padding="valid", crop=1)  # [b, 7, 7, 64]
         + _up(width)  # [b, 14, 14, 32]
         + _image_output(sample_shape[2]),  # [b, 28, 28, C]
-        name="generator",
+        num_classes,
     )
-    discriminator = keras.Sequential(
-        [keras.Input(tuple(sample_shape))]
-        + _down(width, batchnorm=False)  # [b, 14, 14, 32]
+    discriminator = discriminator_network(
+        sample_shape,
+        _down(width, batchnorm=False)  # [b, 14, 14, 32]
         + _down(2 * width)  # [b, 7, 7, 64]
-        + _down(4 * width, kernel=3)  # [b, 4, 4, 128]
-        + _logit(4),  # [b, 1]
-        name="discriminator",
+        + _down(4 * width, kernel=3),  # [b, 4, 4, 128]
+        _logit(4),  # [b, 1]
+        num_classes,
     )
     return generator, discriminator

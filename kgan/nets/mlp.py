@@ -2,10 +2,10 @@
 
 import math
 
-import keras
 from keras import layers
 
 from kgan.nets import init
+from kgan.nets.conditional import discriminator_network, generator_network
 
 
 def _dense(units, **kwargs):
@@ -13,22 +13,23 @@ def _dense(units, **kwargs):
     return layers.Dense(units, kernel_initializer=init.weights(), **kwargs)
 
 
-def mlp_networks(latent_dim, sample_shape):
+def mlp_networks(latent_dim, sample_shape, num_classes=0):
     """Generator `latent -> 256 -> 512 -> 1024 -> pixels` with LeakyReLU(0.2) and tanh;
     discriminator `pixels -> 512 -> 256 -> 128 -> 1` with LeakyReLU(0.2) and Dropout(0.3).
 
     Args:
         latent_dim: the noise size (100 in the reference).
         sample_shape: the image shape, e.g. `(28, 28, 1)`.
+        num_classes: conditioned on this many classes (0: unconditional).
 
     Returns:
         `(generator, discriminator)`.
     """
     pixels = math.prod(sample_shape)
-    generator = keras.Sequential(
-        [keras.Input((latent_dim,))]
-        + [layer for units in (256, 512, 1024)
-           for layer in (_dense(units), layers.LeakyReLU(0.2))]
+    generator = generator_network(
+        latent_dim,
+        [layer for units in (256, 512, 1024)
+         for layer in (_dense(units), layers.LeakyReLU(0.2))]
         # The output layers run in float32, the reshape too: a layer in the mixed policy would
         # cast the images back to 16 bits.
         + [
@@ -36,13 +37,14 @@ def mlp_networks(latent_dim, sample_shape):
             layers.Activation("tanh", dtype="float32"),
             layers.Reshape(tuple(sample_shape), dtype="float32"),
         ],
-        name="generator",
+        num_classes,
     )
-    discriminator = keras.Sequential(
-        [keras.Input(tuple(sample_shape)), layers.Flatten()]
+    discriminator = discriminator_network(
+        sample_shape,
+        [layers.Flatten()]
         + [layer for units in (512, 256, 128)
-           for layer in (_dense(units), layers.LeakyReLU(0.2), layers.Dropout(0.3))]
-        + [_dense(1, dtype="float32")],
-        name="discriminator",
+           for layer in (_dense(units), layers.LeakyReLU(0.2), layers.Dropout(0.3))],
+        [_dense(1, dtype="float32")],
+        num_classes,
     )
     return generator, discriminator
