@@ -170,7 +170,7 @@ class Preset:
         chosen = precision.resolve(self.precision, verbose)
         with precision.dtype_policy(chosen):
             generator, discriminator = NETWORKS[self.networks](
-                self.latent_dim, self.sample_shape, num_classes)
+                self.latent_dim, self.sample_shape, num_classes=num_classes)
             if self.spectral_norm:
                 discriminator = _spectrally_normalized(discriminator)
         for layer in generator.layers + discriminator.layers:
@@ -242,23 +242,6 @@ PRESETS = {
             lr_schedule="cosine",
             save_every=10,
             # A 2-d linear generator gains nothing from 16-bit arithmetic.
-            precision="fp32",
-        ),
-        # The gaussian preset's networks and training, conditioned on the mixture's components:
-        # with a class offset the linear generator matches each component exactly.
-        Preset(
-            name="mixture",
-            networks="gaussian",
-            latent_dim=2,
-            sample_shape=(2,),
-            dataset="mixture",
-            conditional=True,
-            epochs=30,
-            batch_size=64,
-            lr_d=0.01,
-            lr_g=0.01,
-            lr_schedule="cosine",
-            save_every=10,
             precision="fp32",
         ),
         # d2l 17.2 (batch 256, beta_1 0.5, 20 epochs) with the DCGAN paper's learning rate 2e-4

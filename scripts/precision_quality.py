@@ -40,7 +40,7 @@ def main():
     parser.add_argument("--out", default="precision_quality.json")
     args = parser.parse_args()
     preset = kgan.get_preset(args.preset or data.default_preset(args.dataset))
-    real = reference_samples(args.dataset, preset.sample_shape, args.n, 0, args.data_dir)
+    real = reference_samples(args.dataset, preset.sample_shape, args.n, 0, args.data_dir).values
     swd = {precision: {} for precision in args.precisions}
     with tempfile.TemporaryDirectory() as tmp:
         for seed in args.seeds:

@@ -25,7 +25,7 @@ def main():
     config = rundir.RunDir(args.run_dir).read_config()
     preset = kgan.Preset.from_config(config["preset"])
     real = reference_samples(config["dataset"], preset.sample_shape, 2 * args.n, args.seed,
-                             config["data_dir"])
+                             config["data_dir"]).values
     if len(real) < 2 * args.n:
         raise SystemExit(f"need {2 * args.n} real images for two halves, have {len(real)}")
     order = np.random.default_rng(args.seed).permutation(len(real))

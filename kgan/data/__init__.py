@@ -8,7 +8,7 @@ folder's first level of subfolders.
 
 from kgan.data.examples import Examples
 from kgan.data.gaussian import MIXTURE_CLASSES, gaussian_points, mixture_points
-from kgan.data.images import load_image_folder
+from kgan.data.images import load_labelled_folder
 from kgan.data.pipeline import training_dataset
 from kgan.data.tfds_images import load_pokemon, load_tfds_images
 from kgan.errors import KganError
@@ -16,7 +16,7 @@ from kgan.errors import KganError
 # dataset kind -> the preset `kgan fit --dataset NAME` uses by default
 DEFAULT_PRESETS = {
     "gaussian": "gaussian",
-    "mixture": "mixture",
+    "mixture": "gaussian",
     "pokemon": "pokemon",
     "mnist": "mnist",
     "fashion_mnist": "fashion_mnist",
@@ -66,7 +66,7 @@ def load_data(name, sample_shape, data_dir=None):
     if kind == "mixture":
         return Examples(*mixture_points(), MIXTURE_CLASSES)
     if kind == "folder":
-        return load_image_folder(argument, sample_shape)
+        return load_labelled_folder(argument, sample_shape)
     if kind == "pokemon":
         return load_pokemon(sample_shape, data_dir)
     return load_tfds_images(kind, sample_shape, data_dir)

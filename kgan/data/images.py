@@ -98,6 +98,11 @@ def find_images(folder):
 
 
 def load_image_folder(folder, sample_shape):
+    """The images of `load_labelled_folder`: a uint8 array `[n, height, width, channels]`."""
+    return load_labelled_folder(folder, sample_shape).values
+
+
+def load_labelled_folder(folder, sample_shape):
     """Loads every readable image below `folder` at the preset's shape.
 
     The first level of subfolders names the classes: `folder/cat/a.png` is of class `cat`.

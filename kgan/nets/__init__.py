@@ -1,5 +1,6 @@
 """Network builders. Each family is a function
-`(latent_dim, sample_shape, num_classes=0) -> (generator, discriminator)`; see `conditional`."""
+`(latent_dim, sample_shape, ..., num_classes=0) -> (generator, discriminator)`; see
+`conditional`."""
 
 from kgan.nets.dcgan import dcgan28_networks, dcgan64_networks
 from kgan.nets.gaussian import gaussian_networks

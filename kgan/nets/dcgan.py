@@ -60,7 +60,7 @@ def _check_shape(sample_shape, size, family):
                          f"not {tuple(sample_shape)}")
 
 
-def dcgan64_networks(latent_dim, sample_shape, num_classes=0, width=64):
+def dcgan64_networks(latent_dim, sample_shape, width=64, num_classes=0):
     """The 64x64 DCGAN of d2l 17.2.
 
     Generator: `[batch, latent]` -> 1x1 -> ConvT(4, 1, 0) to 4x4 with `8 * width` channels,
@@ -71,9 +71,9 @@ def dcgan64_networks(latent_dim, sample_shape, num_classes=0, width=64):
     Args:
         latent_dim: the noise size (100 in d2l).
         sample_shape: `(64, 64, channels)`.
+        width: the channel multiplier (64 in d2l).
         num_classes: conditioned on this many classes (0: unconditional); see
             `kgan.nets.conditional`.
-        width: the channel multiplier (64 in d2l).
 
     Returns:
         `(generator, discriminator)`.
@@ -101,7 +101,7 @@ def dcgan64_networks(latent_dim, sample_shape, num_classes=0, width=64):
     return generator, discriminator
 
 
-def dcgan28_networks(latent_dim, sample_shape, num_classes=0, width=32):
+def dcgan28_networks(latent_dim, sample_shape, width=32, num_classes=0):
     """The 28x28 DCGAN of the MNIST reference (ngf = ndf = 32).
 
     Generator: ConvT(4, 1, 0) 1 -> 4, ConvT(3, 2, 1) 4 -> 7, ConvT(4, 2, 1) 7 -> 14 and
@@ -112,8 +112,8 @@ def dcgan28_networks(latent_dim, sample_shape, num_classes=0, width=32):
     Args:
         latent_dim: the noise size (100 in the reference).
         sample_shape: `(28, 28, channels)`.
-        num_classes: conditioned on this many classes (0: unconditional).
         width: ngf = ndf.
+        num_classes: conditioned on this many classes (0: unconditional).
 
     Returns:
         `(generator, discriminator)`.

@@ -6,7 +6,7 @@ from kgan.nets import init
 from kgan.nets.conditional import discriminator_network, generator_network
 
 
-def gaussian_networks(latent_dim, sample_shape, num_classes=0, hidden=(32, 32)):
+def gaussian_networks(latent_dim, sample_shape, hidden=(32, 32), num_classes=0):
     """Builds the linear generator `Dense(dim)` and a tanh MLP discriminator.
 
     A linear map of Gaussian noise is itself Gaussian, so the generator can match `X @ A + b`
@@ -17,8 +17,8 @@ def gaussian_networks(latent_dim, sample_shape, num_classes=0, hidden=(32, 32)):
     Args:
         latent_dim: the noise size (2 in the reference).
         sample_shape: `(dim,)`, the data dimension.
-        num_classes: conditioned on this many classes (0: unconditional).
         hidden: the discriminator's hidden widths.
+        num_classes: conditioned on this many classes (0: unconditional).
 
     Returns:
         `(generator, discriminator)`, two built Keras models; weights N(0, 0.02).
