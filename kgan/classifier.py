@@ -31,7 +31,7 @@ def classifier_network(sample_shape, num_classes):
                              keras.layers.Dense(num_classes)], name="classifier")
 
 
-def train_classifier(samples, labels, num_classes, steps=1000, batch_size=64, holdout=0.1,
+def train_classifier(samples, labels, num_classes, steps=300, batch_size=64, holdout=0.1,
                      seed=0, verbose=False):
     """Trains `classifier_network` on real labelled samples.
 

@@ -4,6 +4,7 @@ The algorithm and nothing else: networks come in, data comes in through `fit()`,
 `train_step` makes one discriminator update followed by one generator update.
 """
 
+import copy
 import warnings
 
 import keras
@@ -481,7 +482,8 @@ class GAN(keras.Model):
     @classmethod
     def from_config(cls, config):
         """Rebuilds a GAN (untrained weights) from `get_config()`."""
-        config = dict(config)
+        # A deep copy: Keras empties a functional network's config as it deserializes it.
+        config = copy.deepcopy(config)
         for network in ("generator", "discriminator"):
             config[network] = keras.saving.deserialize_keras_object(config[network])
         return cls(**config)

@@ -126,9 +126,11 @@ def _load_examples(config, strategy):
     a conditional run on data without labels, and a resumed one whose classes changed."""
     preset = Preset.from_config(config["preset"])
     dataset = config["dataset"]
-    examples = data.load_data(dataset, preset.sample_shape, config["data_dir"])
-    workers = distribute.worker_shard()[1] if distribute.is_multiworker(strategy) else 1
-    steps_per_epoch(len(examples), preset.batch_size, workers)
+    if preset.conditional:
+        examples = data.load_data(dataset, preset.sample_shape, config["data_dir"])
+    else:  # the samples alone
+        examples = data.Examples(data.load_examples(dataset, preset.sample_shape,
+                                                    config["data_dir"]))
     if preset.conditional:
         if examples.labels is None:
             raise KganError(f"dataset {dataset!r} has no class labels, which a conditional GAN "
@@ -137,6 +139,8 @@ def _load_examples(config, strategy):
         if "classes" in config and list(examples.class_names) != config["classes"]:
             raise KganError(f"the classes of {dataset!r} are not the run's "
                             f"({', '.join(config['classes'])})")
+    workers = distribute.worker_shard()[1] if distribute.is_multiworker(strategy) else 1
+    steps_per_epoch(len(examples), preset.batch_size, workers)
     return examples
 
 

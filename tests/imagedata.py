@@ -46,3 +46,25 @@ def write_image_folder(root, count, size=28, corrupt=0):
     for i in range(corrupt):
         with open(os.path.join(root, f"broken{i}.png"), "wb") as f:
             f.write(b"\x89PNG\r\n\x1a\n not really a png")
+
+
+# Classes that differ in colour and shape, so that one glance (or a small classifier) tells them
+# apart: a red square, a green horizontal bar, a blue vertical bar, each on white.
+CLASS_SHAPES = {
+    "blue-bar": ((0, 0, 255), (14, 4)),
+    "green-bar": ((0, 160, 0), (4, 14)),
+    "red-square": ((220, 0, 0), (10, 10)),
+}
+
+
+def write_class_folder(root, per_class, size=28, seed=0):
+    """Writes `root/<class>/<n>.png` for the `CLASS_SHAPES`, each shape at a random spot."""
+    rng = np.random.default_rng(seed)
+    for name, (colour, (height, width)) in CLASS_SHAPES.items():
+        os.makedirs(os.path.join(root, name), exist_ok=True)
+        for i in range(per_class):
+            pixels = np.full((size, size, 3), 255, np.uint8)
+            top = rng.integers(2, size - height - 1)
+            left = rng.integers(2, size - width - 1)
+            pixels[top : top + height, left : left + width] = colour
+            Image.fromarray(pixels).save(os.path.join(root, name, f"{i}.png"))
