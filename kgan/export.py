@@ -108,6 +108,8 @@ def _archive(generator, latent_dim, num_classes):
             ]
         with tf.control_dependencies(checks):
             z = tf.identity(z)
+            if num_classes:
+                labels = tf.identity(labels)
         return generator([z, labels] if num_classes else z, training=False)
 
     z_spec = tf.TensorSpec([None, latent_dim], tf.float32, name="z")

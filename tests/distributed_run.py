@@ -2,7 +2,7 @@
 starts). Run by tests/test_distribute.py; prints one JSON line.
 
     python tests/distributed_run.py mirrored gaussian|dcgan
-    python tests/distributed_run.py options
+    python tests/distributed_run.py options [conditional]
     TF_CONFIG=... python tests/distributed_run.py multiworker RUN_DIR WEIGHTS.npz
 """
 
@@ -54,10 +54,10 @@ def mirrored_step(preset):
     }
 
 
-def every_option_mirrored():
+def every_option_mirrored(conditional=False):
     """Two fit() steps under MirroredStrategy on 2 CPU replicas, in bfloat16, with every loss
     option at once: gradient penalty, R1, two discriminator steps, spectral normalisation,
-    DiffAugment and EMA."""
+    DiffAugment and EMA; with `conditional`, on labelled batches of a conditional GAN."""
     import numpy as np
     import tensorflow as tf
 
@@ -65,12 +65,13 @@ def every_option_mirrored():
 
     preset = kgan.get_preset("mnist").with_overrides(
         loss="wasserstein", r1_gamma=1.0, d_steps=2, spectral_norm=True, augment="color,cutout",
-        ema=0.9, precision="bf16")
+        ema=0.9, precision="bf16", conditional=conditional)
     strategy = distribute.make_strategy("mirrored", replicas=2)
     with strategy.scope():
-        gan = preset.build_gan(seed=0, steps_per_epoch=2)
+        gan = preset.build_gan(seed=0, steps_per_epoch=2, class_names=("a", "b"))
     real = tf.random.stateless_uniform((8, 28, 28, 1), (3, 4), -1, 1)
-    history = gan.fit(tf.data.Dataset.from_tensors(real).repeat(), epochs=1, steps_per_epoch=2,
+    batch = (real, tf.constant([0, 1] * 4)) if conditional else real
+    history = gan.fit(tf.data.Dataset.from_tensors(batch).repeat(), epochs=1, steps_per_epoch=2,
                       verbose=0).history
     samples = gan.generate(4, seed=0)
     return {"replicas": strategy.num_replicas_in_sync, "d_steps": int(gan.d_optimizer.iterations.numpy()),
@@ -89,7 +90,7 @@ def main():
                                                                     precision="fp32")}
         print(json.dumps(mirrored_step(presets[sys.argv[2]])))
     elif mode == "options":
-        print(json.dumps(every_option_mirrored()))
+        print(json.dumps(every_option_mirrored(conditional=sys.argv[2:] == ["conditional"])))
     else:
         import numpy as np
 

@@ -41,6 +41,11 @@ def test_every_training_option_runs_mirrored_in_bfloat16():
     assert result == {"replicas": 2, "d_steps": 4, "finite": True}
 
 
+def test_a_conditional_gan_runs_every_option_mirrored_in_bfloat16():
+    result = run_script("options", "conditional")
+    assert result == {"replicas": 2, "d_steps": 4, "finite": True}
+
+
 def _free_ports(count):
     sockets = [socket.socket() for _ in range(count)]
     for s in sockets:
