@@ -6,9 +6,13 @@ standard library and NumPy; the latent mode draws its vectors with `kgan.latent_
 seed rule, which the `sample` signature and `kgan sample` follow too), so the same seed gives
 the same samples on every path.
 
+A conditional generator takes `--label N`: one class for every sample (without it, `sample`
+draws the classes in turn and the latent mode sends them in turn too).
+
 Usage:
     python scripts/serving_client.py --model pokemon -n 16 --seed 7 --out-dir samples/
     python scripts/serving_client.py --model gaussian --latent-dim 2 -n 100 --out points.npy
+    python scripts/serving_client.py --model mnist -n 16 --label 7 --out-dir sevens/
 """
 
 import argparse
@@ -21,16 +25,23 @@ import urllib.request
 import numpy as np
 
 
-def sample_request(num_images, seed):
+def sample_request(num_images, seed, label=None):
     """The `sample` signature's request body. Its inputs are scalars, so it needs TF Serving's
-    columnar form (`inputs`); the row form (`instances`) would batch them."""
-    return {"signature_name": "sample", "inputs": {"num_images": int(num_images), "seed": int(seed)}}
+    columnar form (`inputs`); the row form (`instances`) would batch them. `label`: a
+    conditional generator's class (-1: the classes in turn)."""
+    inputs = {"num_images": int(num_images), "seed": int(seed)}
+    if label is not None:
+        inputs["label"] = int(label)
+    return {"signature_name": "sample", "inputs": inputs}
 
 
-def latent_request(z):
-    """The `serving_default` request body in row form: one instance per latent vector."""
-    return {"signature_name": "serving_default",
-            "instances": [[float(v) for v in row] for row in np.asarray(z)]}
+def latent_request(z, labels=None):
+    """The `serving_default` request body in row form: one instance per latent vector, or for
+    a conditional generator (`labels`, one per vector) one `{"z": ..., "label": ...}` each."""
+    rows = [[float(v) for v in row] for row in np.asarray(z)]
+    if labels is not None:
+        rows = [{"z": row, "label": int(label)} for row, label in zip(rows, labels)]
+    return {"signature_name": "serving_default", "instances": rows}
 
 
 def predict_url(server, model, version=None):
@@ -68,18 +79,28 @@ def main():
     parser.add_argument("--latent-dim", type=int,
                         help="send latent vectors of this size to serving_default instead")
     parser.add_argument("--out", default="samples.npy", help="the .npy file for --latent-dim")
+    parser.add_argument("--label", type=int, help="a conditional generator's class")
+    parser.add_argument("--num-classes", type=int,
+                        help="a conditional generator's class count, for --latent-dim without "
+                             "--label: the classes in turn")
     args = parser.parse_args()
     url = predict_url(args.server, args.model, args.version)
     if args.latent_dim:
         from kgan import latent_batch  # needs TensorFlow; the image mode does not
 
         z = latent_batch(args.n, args.latent_dim, args.seed)
-        samples = np.asarray(post(url, latent_request(z))["predictions"], np.float32)
+        labels = None
+        if args.label is not None:
+            labels = [args.label] * args.n
+        elif args.num_classes:
+            labels = [i % args.num_classes for i in range(args.n)]
+        samples = np.asarray(post(url, latent_request(z, labels))["predictions"], np.float32)
         np.save(args.out, samples)
         print(f"wrote {len(samples)} samples to {args.out}")
         return
     os.makedirs(args.out_dir, exist_ok=True)
-    for i, png in enumerate(png_files(post(url, sample_request(args.n, args.seed)))):
+    request = sample_request(args.n, args.seed, args.label)
+    for i, png in enumerate(png_files(post(url, request))):
         with open(os.path.join(args.out_dir, f"sample-{i:04d}.png"), "wb") as f:
             f.write(png)
     print(f"wrote {args.n} PNG files to {args.out_dir}")

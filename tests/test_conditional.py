@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from conftest import assert_weights_equal
 from imagedata import CLASS_SHAPES, write_class_folder, write_image_folder
 from PIL import Image
+from test_export import _load_client, fake_serving  # noqa: F401 -- a fixture
 from test_train import _crash_at, _Interrupt
 
 import kgan
@@ -227,3 +228,18 @@ def test_a_short_conditional_dcgan_run_draws_its_classes(tmp_path, monkeypatch):
     monkeypatch.setattr(kclassifier, "train_classifier", None)
     again = evaluate(gan, dataset, ["swd"], num_samples=300, record_dir=str(run), verbose=False)
     assert again["label_accuracy"] == record["label_accuracy"]
+
+
+def test_rest_client_sends_labels_as_the_readme_shows(mixture_run, tmp_path, fake_serving):  # noqa: F811
+    gan, _ = mixture_run
+    client = _load_client()
+    with open(os.path.join(os.path.dirname(__file__), os.pardir, "README.md")) as f:
+        readme = f.read()
+    assert json.dumps(client.sample_request(4, 7, 3)) in readme
+    assert json.dumps(client.latent_request([[0.5, -1.0]], [2])) in readme
+    path = export_generator(gan, str(tmp_path / "exported"))
+    url = client.predict_url(fake_serving(path), "mixture")
+    z = kgan.latent_batch(6, gan.latent_dim, seed=1)
+    labels = [3, 3, 0, 1, 2, 0]
+    predictions = client.post(url, client.latent_request(z, labels))["predictions"]
+    np.testing.assert_allclose(predictions, gan.generate(6, seed=1, labels=labels), atol=1e-5)

@@ -249,9 +249,16 @@ class _FakeServing(BaseHTTPRequestHandler):
                       for k, v in body["inputs"].items()}
             outputs = {k: self._json(k, v.numpy()) for k, v in signature(**inputs).items()}
             reply = {"outputs": outputs}
-        else:  # row request with one named input -> {"predictions": [...]}
-            (name,) = signature.structured_input_signature[1]
-            (value,) = signature(**{name: tf.constant(body["instances"], tf.float32)}).values()
+        else:  # row request -> {"predictions": [...]}
+            specs = signature.structured_input_signature[1]
+            rows = body["instances"]
+            if isinstance(rows[0], dict):  # named inputs per instance
+                columns = {name: [row[name] for row in rows] for name in specs}
+            else:  # one named input
+                (name,) = specs
+                columns = {name: rows}
+            inputs = {k: tf.constant(v, specs[k].dtype) for k, v in columns.items()}
+            (value,) = signature(**inputs).values()
             reply = {"predictions": value.numpy().tolist()}
         data = json.dumps(reply).encode()
         self.send_response(200)

@@ -6,14 +6,15 @@ import re
 import numpy as np
 
 from kgan.data import gaussian_points
+from kgan.data.gaussian import MIXTURE_MEANS
 
 README = os.path.join(os.path.dirname(__file__), os.pardir, "README.md")
 
 
-def readme_example():
+def readme_example(heading="## Using kgan.GAN in your own code"):
     with open(README) as f:
         text = f.read()
-    section = text.split("## Using kgan.GAN in your own code", 1)[1]
+    section = text.split(heading, 1)[1]
     return re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)
 
 
@@ -29,3 +30,12 @@ def test_readme_example_trains_with_model_fit(tmp_path, monkeypatch):
     # A hundred short epochs bring the samples' mean near the data's (1, 2).
     assert np.linalg.norm(samples.mean(axis=0) - gaussian_points().mean(axis=0)) < 0.5
     assert os.path.isfile(tmp_path / "gaussian.keras")
+
+
+def test_readme_conditional_example_draws_the_class_asked_for():
+    namespace = {}
+    exec(compile(readme_example("## Conditional GANs"), "README.md", "exec"), namespace)  # noqa: S102
+
+    west = namespace["west"]
+    assert west.shape == (500, 2)
+    assert np.linalg.norm(west.mean(axis=0) - MIXTURE_MEANS[2]) < 0.2
