@@ -64,10 +64,9 @@ class SampleGrid(keras.callbacks.Callback):
         if not model.conditional:
             self.inputs = latent_batch(self.num_samples, model.latent_dim, self.seed)
         elif len(model.sample_shape) == 1:
-            self.labels = label_batch(self.num_samples, model.num_classes)
-            self.inputs = [latent_batch(self.num_samples, model.latent_dim, self.seed),
-                           self.labels]
-            self.labels = self.labels.numpy()
+            labels = label_batch(self.num_samples, model.num_classes)
+            self.inputs = [latent_batch(self.num_samples, model.latent_dim, self.seed), labels]
+            self.labels = labels.numpy()
         else:
             self.columns = math.isqrt(self.num_samples)
             z, labels = grid_inputs(model.latent_dim, model.num_classes, self.columns, self.seed)

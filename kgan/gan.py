@@ -80,17 +80,13 @@ def sample_labels(n, num_classes, labels=None):
         KganError: a label outside `[0, num_classes)` or the wrong number of labels.
     """
     if labels is None:
-        labels = -1
-    elif np.ndim(labels) == 0 and not 0 <= int(labels) < num_classes:
-        raise KganError(f"label {labels} is outside [0, {num_classes})")
-    if np.ndim(labels) == 0:
-        return label_batch(n, num_classes, int(labels)).numpy()
-    labels = np.asarray(labels, np.int32)
+        return label_batch(n, num_classes).numpy()
+    labels = np.full(n, labels, np.int32) if np.ndim(labels) == 0 else np.asarray(labels, np.int32)
     if labels.shape != (n,):
         raise KganError(f"{n} samples need {n} labels, got shape {labels.shape}")
-    if labels.size and not (labels.min() >= 0 and labels.max() < num_classes):
-        raise KganError(f"labels must lie in [0, {num_classes}), got {labels.min()} to "
-                        f"{labels.max()}")
+    outside = labels[(labels < 0) | (labels >= num_classes)]
+    if outside.size:
+        raise KganError(f"label {outside[0]} is outside [0, {num_classes})")
     return labels
 
 

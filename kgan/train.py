@@ -126,12 +126,11 @@ def _load_examples(config, strategy):
     a conditional run on data without labels, and a resumed one whose classes changed."""
     preset = Preset.from_config(config["preset"])
     dataset = config["dataset"]
-    if preset.conditional:
-        examples = data.load_data(dataset, preset.sample_shape, config["data_dir"])
-    else:  # the samples alone
+    if not preset.conditional:  # the samples alone
         examples = data.Examples(data.load_examples(dataset, preset.sample_shape,
                                                     config["data_dir"]))
-    if preset.conditional:
+    else:
+        examples = data.load_data(dataset, preset.sample_shape, config["data_dir"])
         if examples.labels is None:
             raise KganError(f"dataset {dataset!r} has no class labels, which a conditional GAN "
                             "needs (an image folder gives them as one subfolder per class, with "
