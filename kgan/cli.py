@@ -73,7 +73,7 @@ _POSITIVE = click.IntRange(min=1)
 @click.option("--data-dir", type=click.Path(), help="Where the data set lives (manual downloads).")
 @click.option("--resume", "resume_dir", type=click.Path(file_okay=False), help="Continue the run in this directory from its newest checkpoint; only --epochs, --strategy, --replicas and --quiet may be given, the rest comes from its config.json.")
 @click.option("--tensorboard", is_flag=True, help="Also log losses and sample grids to RUN/tensorboard/.")
-@click.option("--eval-every", type=click.IntRange(min=0), default=0, show_default=True, help="Score the generator every N epochs (0: never), keep checkpoints/best.keras, warn of mode collapse.")
+@click.option("--eval-every", type=click.IntRange(min=0), help="Score the generator every N epochs (0: never), keep checkpoints/best.keras, warn of mode collapse.  [default: the preset's: 1 for the image presets, 0 for gaussian]")
 @click.option("--eval-metric", default="swd", show_default=True, help="The metric of --eval-every (offline, lower is better).")
 @click.option("--eval-samples", type=click.IntRange(min=2), default=1024, show_default=True, help="Real and generated samples per evaluation.")
 @click.option("--strategy", type=click.Choice(STRATEGIES), default="auto", show_default=True, help="auto: MirroredStrategy on several GPUs, else the default; multiworker reads TF_CONFIG.")
@@ -148,10 +148,12 @@ def sample(source, num_samples, seed, label, out):
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="The model's base folder, e.g. exported/NAME; the export goes to OUT/VERSION/.")
 @click.option("--version", "version", type=_POSITIVE, help="The version number.  [default: the next free one]")
 @click.option("--raw", is_flag=True, help="Export the trained weights, not their moving average (runs with --ema).")
+@click.option("--checkpoint", type=click.Choice(sampling.RUN_MODELS), default="final", show_default=True, help="Which model of a run directory: final (model.keras, else the newest checkpoint), best (the best --eval-every score) or latest (the newest checkpoint).")
 @_user_errors
-def export(source, out, version, raw):
+def export(source, out, version, raw, checkpoint):
     """Export the generator of a run directory or .keras file for TensorFlow Serving."""
-    target = kexport.export_generator(sampling.load_gan(source), out, version=version, raw=raw)
+    gan = sampling.load_gan(source, checkpoint)
+    target = kexport.export_generator(gan, out, version=version, raw=raw)
     click.echo(f"exported the generator to {target}")
 
 

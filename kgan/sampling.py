@@ -12,12 +12,18 @@ from kgan.gan import latent_batch, sample_labels
 
 # A conditional sample grid shows at most this many classes, one per row.
 MAX_GRID_ROWS = 10
+# Which model of a run directory `load_gan` takes.
+RUN_MODELS = ("final", "best", "latest")
 
 
-def load_gan(source):
+def load_gan(source, which="final"):
     """Loads a trained GAN from a `.keras` file or a run directory.
 
-    A run directory gives its final `model.keras`, or its newest checkpoint while it has none.
+    Args:
+        source: a `.keras` file or a run directory.
+        which: for a run directory, one of `RUN_MODELS`: `final` (its `model.keras`, or its
+            newest checkpoint while it has none), `best` (`checkpoints/best.keras`, the best
+            evaluation score) or `latest` (its newest checkpoint).
 
     Raises:
         KganError: nothing loadable at `source`.
@@ -25,8 +31,11 @@ def load_gan(source):
     path = source
     if os.path.isdir(source):
         run = rundir.RunDir(source)
-        path = run.path(rundir.MODEL)
-        if not os.path.exists(path):
+        path = {"final": run.path(rundir.MODEL), "best": run.best}.get(which)
+        if which == "best" and not os.path.exists(path):
+            raise KganError(f"{source} has no {rundir.BEST}: it is written by runs that "
+                            "evaluate (--eval-every)")
+        if path is None or not os.path.exists(path):
             checkpoint = run.latest_checkpoint()
             if checkpoint is None:
                 raise KganError(f"{source} holds no {rundir.MODEL} and no checkpoint")

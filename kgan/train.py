@@ -24,7 +24,7 @@ from kgan.rundir import Position, RunDir
 
 
 def fit(dataset=None, preset=None, run_dir=None, seed=0, data_dir=None, tensorboard=False,
-        eval_every=0, eval_metric="swd", eval_samples=1024, strategy="auto", replicas=None,
+        eval_every=None, eval_metric="swd", eval_samples=1024, strategy="auto", replicas=None,
         verbose=True, **overrides):
     """Trains a new run and writes its run directory.
 
@@ -41,7 +41,8 @@ def fit(dataset=None, preset=None, run_dir=None, seed=0, data_dir=None, tensorbo
         data_dir: where the data set lives, for data that cannot be downloaded.
         tensorboard: also write losses, accuracies and sample grids to `RUN/tensorboard/`.
         eval_every: score the generator every this many epochs (0: never) with `eval_metric`
-            on `eval_samples` samples, keeping `checkpoints/best.keras` (see `Evaluation`).
+            on `eval_samples` samples, keeping `checkpoints/best.keras` (see `Evaluation`);
+            defaults to the preset's (every epoch for the image presets).
         eval_metric: an offline metric where lower is better: `swd`.
         eval_samples: how many real and generated samples each evaluation compares.
         strategy: `auto`, `default`, `mirrored` or `multiworker` (see `kgan.distribute`).
@@ -60,6 +61,8 @@ def fit(dataset=None, preset=None, run_dir=None, seed=0, data_dir=None, tensorbo
     if dataset is None:
         dataset = get_preset(preset).dataset if preset else "gaussian"
     preset = get_preset(preset or data.default_preset(dataset)).with_overrides(**overrides)
+    if eval_every is None:
+        eval_every = preset.eval_every
     if eval_every < 0 or eval_samples < 2:
         raise KganError("--eval-every must be 0 or more and --eval-samples at least 2")
     if eval_metric not in OFFLINE_METRICS:

@@ -6,6 +6,7 @@ from conftest import make_gaussian_gan
 
 import kgan
 from kgan.export import export_generator
+from kgan.optimizers import ema_decay
 
 DECAY, LR, STEPS = 0.9, 0.1, 5
 
@@ -81,3 +82,29 @@ def test_preset_ema_option():
     assert not gan.d_optimizer.use_ema
     # Before the first step there is no average yet: samples come from the generator itself.
     assert gan.sampling_generator() is gan.generator
+
+
+def test_the_preset_average_ramps_up_its_horizon():
+    # kgan's optimizers: the average's half-life is 5% of the steps taken, capped by the decay.
+    decay, rampup = 0.999, 0.05
+    expected = [0.0] + [min(decay, 0.5 ** (1 / (rampup * t))) for t in range(1, 20001, 2500)]
+    got = [float(ema_decay(t, decay, rampup)) for t in [0, *range(1, 20001, 2500)]]
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    assert got[-1] == pytest.approx(decay)  # the cap: half-life 693 steps, reached at ~13,900
+
+    gan = kgan.get_preset("gaussian").with_overrides(ema=0.999, lr_schedule="constant").build_gan(
+        0, steps_per_epoch=1)
+    weights = gan.generator.trainable_variables
+    average = [w.numpy() for w in weights]
+    for step in range(40):
+        gan.g_optimizer.apply_gradients([(tf.fill(w.shape, 1.0), w) for w in weights])
+        momentum = float(ema_decay(step, decay, rampup))
+        average = [momentum * a + (1 - momentum) * w.numpy() for a, w in zip(average, weights)]
+    for got, want in zip(gan.sampling_generator().trainable_variables, average):
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-5, atol=1e-6)
+    # After 40 steps a fixed decay of 0.999 would still hold 96% of the step-0 weights.
+    start = kgan.get_preset("gaussian").build_gan(0, steps_per_epoch=1).generator.get_weights()
+    for got, initial, now in zip(average, start, gan.generator.get_weights()):
+        assert np.abs(got - now).max() < 0.5 * np.abs(initial - now).max()
+    assert keras.saving.deserialize_keras_object(
+        keras.saving.serialize_keras_object(gan.g_optimizer)).ema_rampup == rampup

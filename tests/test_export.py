@@ -388,3 +388,23 @@ def test_warmup_records_are_prediction_logs_the_model_answers(which, image_expor
                 assert bool(tf.reduce_all(tf.math.is_finite(tf.cast(value, tf.float32)))), name
     expected = ["serving_default"] * 3 + (["sample"] * 3 if which == "image" else [])
     assert signatures == expected
+
+
+def test_export_takes_the_best_checkpoint_of_a_run(tmp_path):
+    write_image_folder(tmp_path / "images", count=8)
+    run = str(tmp_path / "run")
+    kgan.fit(dataset=f"folder:{tmp_path / 'images'}", preset="mnist", run_dir=run, epochs=3,
+             batch_size=4, verbose=False)
+    best = keras.saving.load_model(os.path.join(run, "checkpoints", "best.keras"))
+    runner = CliRunner()
+    result = runner.invoke(main, ["export", run, "--checkpoint", "best", "--out",
+                                  str(tmp_path / "exported")])
+    assert result.exit_code == 0, result.output
+    z = kgan.latent_batch(4, best.latent_dim, seed=0)
+    served = tf.saved_model.load(str(tmp_path / "exported" / "1")).signatures["serving_default"]
+    np.testing.assert_allclose(served(z=z)["samples"], best.generator(z, training=False),
+                               atol=1e-5)
+    kgan.fit(dataset="gaussian", run_dir=str(tmp_path / "plain"), epochs=1, verbose=False)
+    result = runner.invoke(main, ["export", str(tmp_path / "plain"), "--checkpoint", "best",
+                                  "--out", str(tmp_path / "x")])
+    assert result.exit_code == 1 and "has no best.keras" in result.output

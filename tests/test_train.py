@@ -1,4 +1,5 @@
 import csv
+import json
 import os
 
 import keras
@@ -174,3 +175,16 @@ def test_bad_overrides_are_user_errors(tmp_path):
         kgan.fit(run_dir=str(tmp_path / "b"), lr_d=-1.0, **FAST)
     with pytest.raises(KganError, match="larger than the data set"):
         kgan.fit(run_dir=str(tmp_path / "c"), **{**FAST, "batch_size": 5000})
+
+
+def test_image_presets_evaluate_every_epoch_by_default(tmp_path):
+    write_image_folder(tmp_path / "images", count=8)
+    options = {"dataset": f"folder:{tmp_path / 'images'}", "preset": "mnist", "epochs": 2,
+               "batch_size": 4, "verbose": False}
+    kgan.fit(run_dir=str(tmp_path / "on"), **options)
+    with open(tmp_path / "on" / "metrics.jsonl") as f:
+        assert [json.loads(line)["epoch"] for line in f] == [1, 2]
+    assert os.path.isfile(RunDir(str(tmp_path / "on")).best)
+    kgan.fit(run_dir=str(tmp_path / "off"), eval_every=0, **options)
+    assert not os.path.exists(tmp_path / "off" / "metrics.jsonl")
+    assert kgan.get_preset("gaussian").eval_every == 0
