@@ -90,7 +90,7 @@ def point_moments(gan, real, seed=0, label=None):
 
 def intra_class_swd(real, fake, fake_labels):
     """The SWD of each class's generated samples against its real ones, averaged over the
-    classes with at least two of each.
+    classes with at least two of each (NaN when none has).
 
     Args:
         real: real `Examples` with labels.
@@ -103,7 +103,7 @@ def intra_class_swd(real, fake, fake_labels):
         n = min(len(ours), len(theirs))
         if n >= 2:
             scores.append(METRICS["swd"][0](ours[:n], theirs[:n])["swd"])
-    return float(np.mean(scores))
+    return float(np.mean(scores)) if scores else float("nan")
 
 
 # Real samples the label classifier trains on, at most.

@@ -151,16 +151,14 @@ def _archive(generator, latent_dim, num_classes):
 def _write_warmup(path, latent_dim, num_classes, images):
     """Writes TF Serving's warmup file: a TFRecord of `PredictionLog` protos, a `serving_default`
     request for each of `WARMUP_BATCHES` and, for images, a `sample` request for each."""
-    labels = {}
-    requests = []
-    for n in WARMUP_BATCHES:
-        if num_classes:
-            labels = {"label": label_batch(n, num_classes).numpy()}
-        requests.append(("serving_default",
-                         {"z": latent_batch(n, latent_dim, seed=0).numpy(), **labels}))
+    def labels(n):  # a conditional generator's classes in turn
+        return {"label": label_batch(n, num_classes).numpy()} if num_classes else {}
+
+    requests = [("serving_default", {"z": latent_batch(n, latent_dim, seed=0).numpy(), **labels(n)})
+                for n in WARMUP_BATCHES]
     if images:
-        labels = {"label": np.int32(-1)} if num_classes else {}
-        requests += [("sample", {"num_images": np.int32(n), "seed": np.int64(0), **labels})
+        in_turn = {"label": np.int32(-1)} if num_classes else {}
+        requests += [("sample", {"num_images": np.int32(n), "seed": np.int64(0), **in_turn})
                      for n in WARMUP_BATCHES]
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with tf.io.TFRecordWriter(path) as writer:

@@ -45,8 +45,9 @@ class Preset:
         spectral_norm: spectral normalisation of the discriminator's convolutions and dense
             layers (Miyato et al. 2018).
         ema: the decay of an exponential moving average of the generator's weights, used for
-            samples, evaluation and export (0: off; 0.999 is common). Its horizon ramps up
-            with the steps taken (`kgan.optimizers`).
+            samples, evaluation and export (0: off; 0.999 is common).
+        ema_rampup: the average's half-life at most this share of the steps taken so far
+            (`kgan.optimizers`; 0: Keras' fixed decay from the first step).
         save_every: write samples, the loss plot and a checkpoint every this many epochs (and
             after the last).
         eval_every: score the generator with the offline SWD every this many epochs and keep
@@ -81,6 +82,7 @@ class Preset:
     r1_every: int = 1
     d_steps: int = 1
     ema: float = 0.0
+    ema_rampup: float = 0.05
     augment: str = ""
     spectral_norm: bool = False
     save_every: int = 1
@@ -100,7 +102,8 @@ class Preset:
         for field in ("lr_d", "lr_g"):
             if not getattr(self, field) > 0:
                 raise KganError(f"{field} must be positive (got {getattr(self, field)})")
-        for field in ("checkpoint_minutes", "r1_gamma", "weight_decay", "eval_every"):
+        for field in ("checkpoint_minutes", "r1_gamma", "weight_decay", "eval_every",
+                      "ema_rampup"):
             if getattr(self, field) < 0:
                 raise KganError(f"{field} must be 0 or more (got {getattr(self, field)})")
         if not 0 <= self.ema < 1:
@@ -146,7 +149,7 @@ class Preset:
         if self.lr_schedule == "cosine":
             learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, total_steps)
         options = {"beta_1": self.beta_1, "beta_2": self.beta_2, "use_ema": bool(ema),
-                   "ema_momentum": ema or 0.99}
+                   "ema_momentum": ema or 0.99, "ema_rampup": self.ema_rampup or None}
         if self.weight_decay:
             return optimizers.AdamW(learning_rate, weight_decay=self.weight_decay, **options)
         return optimizers.Adam(learning_rate, **options)

@@ -4,7 +4,9 @@ covariance error of 100,000 generated points against the 1,000 training points
 (`kgan.evaluate.point_moments`).
 
 Usage: python scripts/gaussian_quality.py [--seeds 0 1 2 3 4] [--losses nonsaturating,lsgan]
-           [--epochs N] [--out results.json]
+           [--epochs N] [--set FIELD=VALUE ...] [--out results.json]
+
+`--set` changes any preset field, e.g. `--set ema=0.999 --set ema_rampup=0`.
 """
 
 import argparse
@@ -25,8 +27,11 @@ def main():
     parser.add_argument("--losses", default="nonsaturating",
                         help=f"comma-separated, from: {', '.join(kgan.losses.LOSSES)}")
     parser.add_argument("--epochs", type=int, help="default: the preset's")
+    parser.add_argument("--set", dest="fields", action="append", default=[],
+                        metavar="FIELD=VALUE", help="a preset field to change (JSON value)")
     parser.add_argument("--out", help="also write the results as JSON here")
     args = parser.parse_args()
+    overrides = dict(_field(text) for text in args.fields)
     losses = parse_names(args.losses, kgan.losses.LOSSES, "loss")
     results = {}
     print(f"{'loss':>14}  {'seed':>4}  {'mean error':>10}  {'cov error':>9}")
@@ -35,7 +40,7 @@ def main():
             results[loss] = {}
             for seed in args.seeds:
                 gan = kgan.fit(dataset="gaussian", run_dir=f"{tmp}/{loss}-{seed}", seed=seed,
-                               loss=loss, epochs=args.epochs, verbose=False)
+                               loss=loss, epochs=args.epochs, verbose=False, **overrides)
                 errors = point_moments(gan, gaussian_points(), seed)
                 results[loss][seed] = {k: errors[k] for k in ("mean_error", "cov_error")}
                 print(f"{loss:>14}  {seed:>4}  {errors['mean_error']:>10.3f}  "
@@ -46,6 +51,15 @@ def main():
     if args.out:
         with open(args.out, "w") as f:
             json.dump(results, f, indent=2)
+
+
+def _field(text):
+    """`FIELD=VALUE` as `(field, value)`: the value read as JSON, else kept as text."""
+    name, _, value = text.partition("=")
+    try:
+        return name, json.loads(value)
+    except ValueError:
+        return name, value
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from conftest import assert_weights_equal
 from imagedata import CLASS_SHAPES, write_class_folder, write_image_folder
 from PIL import Image
-from test_export import _load_client, fake_serving  # noqa: F401 -- a fixture
+from test_export import _load_client, fake_serving, replay_warmup  # noqa: F401 -- a fixture
 from test_train import _crash_at, _Interrupt
 
 import kgan
@@ -202,6 +202,7 @@ def test_export_signatures_take_labels_and_match_kgan_sample(tmp_path):
     for pixels, label in ((images, 1), (in_turn, None)):
         reference = keras.ops.convert_to_numpy(to_uint8(gan.generate(3, seed=5, labels=label)))
         assert np.abs(pixels.astype(int) - reference).max() <= 1
+    assert replay_warmup(path) == ["serving_default"] * 3 + ["sample"] * 3
     exported = ExportedGenerator(path)
     assert exported.class_names == sorted(CLASS_SHAPES)
     np.testing.assert_allclose(exported.generate(3, seed=5, labels=labels), samples, atol=1e-6)

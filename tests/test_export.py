@@ -369,11 +369,11 @@ kgan.sampling.write_samples(samples, {str(tmp_path / "s.npy")!r})
     assert np.load(tmp_path / "s.npy").shape == (5, 2)
 
 
-@pytest.mark.parametrize("which", ["image", "points"])
-def test_warmup_records_are_prediction_logs_the_model_answers(which, image_export, points_export):
+def replay_warmup(path):
+    """Runs every warmup request of the export at `path` through the model, checks that its
+    outputs are finite, and returns the requests' signature names."""
     from tensorflow_serving.apis import prediction_log_pb2
 
-    _, path = image_export if which == "image" else points_export
     model = tf.saved_model.load(path)
     records = list(tf.data.TFRecordDataset(os.path.join(path, WARMUP_FILE)).as_numpy_iterator())
     signatures = []
@@ -386,8 +386,14 @@ def test_warmup_records_are_prediction_logs_the_model_answers(which, image_expor
         for name, value in outputs.items():
             if name != "png_bytes":
                 assert bool(tf.reduce_all(tf.math.is_finite(tf.cast(value, tf.float32)))), name
+    return signatures
+
+
+@pytest.mark.parametrize("which", ["image", "points"])
+def test_warmup_records_are_prediction_logs_the_model_answers(which, image_export, points_export):
+    _, path = image_export if which == "image" else points_export
     expected = ["serving_default"] * 3 + (["sample"] * 3 if which == "image" else [])
-    assert signatures == expected
+    assert replay_warmup(path) == expected
 
 
 def test_export_takes_the_best_checkpoint_of_a_run(tmp_path):

@@ -48,7 +48,7 @@ def _script(name, *args):
 def test_gaussian_quality_runs_two_losses_on_one_seed(tmp_path):
     out = tmp_path / "gaussian.json"
     _script("gaussian_quality.py", "--seeds", 3, "--losses", "hinge,lsgan", "--epochs", 2,
-            "--out", out)
+            "--set", "ema=0.9", "--set", "ema_rampup=0", "--out", out)
     results = json.loads(out.read_text())
     assert set(results) == {"hinge", "lsgan"}
     assert all(r["3"]["mean_error"] > 0 and r["3"]["cov_error"] > 0 for r in results.values())
