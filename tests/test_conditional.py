@@ -244,3 +244,13 @@ def test_rest_client_sends_labels_as_the_readme_shows(mixture_run, tmp_path, fak
     labels = [3, 3, 0, 1, 2, 0]
     predictions = client.post(url, client.latent_request(z, labels))["predictions"]
     np.testing.assert_allclose(predictions, gan.generate(6, seed=1, labels=labels), atol=1e-5)
+
+
+@pytest.mark.parametrize("num_classes, rows", [(3, [0, 1, 2]), (25, [0, 3, 5, 8, 11, 13, 16, 19, 21, 24])])
+def test_a_grid_has_one_row_per_class_and_one_latent_vector_per_column(num_classes, rows):
+    z, labels = sampling.grid_inputs(latent_dim=4, num_classes=num_classes, columns=8, seed=2)
+    assert z.shape == (8 * len(rows), 4)
+    np.testing.assert_array_equal(labels.reshape(len(rows), 8), np.repeat([rows], 8, axis=0).T)
+    by_row = z.reshape(len(rows), 8, 4)
+    np.testing.assert_array_equal(by_row, np.broadcast_to(by_row[0], by_row.shape))
+    assert len(np.unique(by_row[0], axis=0)) == 8  # the columns differ
