@@ -359,8 +359,9 @@ class GAN(keras.Model):
 
     def _unpack(self, data):
         """`(samples, labels)` of a batch; labels are `None` for an unconditional GAN."""
-        samples, labels = (tuple(data) + (None,))[:2] if isinstance(data, (tuple, list)) else (
-            data, None)
+        samples, labels = data, None
+        if isinstance(data, (tuple, list)):
+            samples, labels = data[0], data[1] if len(data) > 1 else None
         if self.conditional and labels is None:
             raise KganError(f"this GAN is conditioned on {self.num_classes} classes: it trains "
                             "on (samples, labels) batches")
