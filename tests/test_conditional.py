@@ -30,7 +30,7 @@ from kgan.presets import _spectrally_normalized
 from kgan.rundir import Position
 
 FAMILIES = {"gaussian": (2, (2,)), "mlp": (8, (28, 28, 1)), "dcgan28": (8, (28, 28, 3)),
-            "dcgan64": (8, (64, 64, 3))}
+            "dcgan64": (8, (64, 64, 3)), "resnet64": (8, (64, 64, 3))}
 
 
 @pytest.fixture(scope="module")

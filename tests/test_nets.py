@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from kgan.nets import NETWORKS
+from kgan.nets.resnet import ResidualBlock
 
 
 @pytest.mark.parametrize(
@@ -52,3 +53,26 @@ def test_dcgan_initialisation():
 def test_wrong_image_size_is_refused():
     with pytest.raises(ValueError, match="dcgan64 makes 64x64 images"):
         NETWORKS["dcgan64"](100, (28, 28, 1))
+
+
+def test_resnet64_blocks_resample_and_the_discriminator_is_spectrally_normalised(tmp_path):
+    keras.utils.set_random_seed(0)
+    generator, discriminator = NETWORKS["resnet64"](16, (64, 64, 3), width=4)
+    blocks = [layer for layer in generator.layers if isinstance(layer, ResidualBlock)]
+    assert [tuple(block.output.shape[1:]) for block in blocks] == [
+        (8, 8, 64), (16, 16, 32), (32, 32, 16), (64, 64, 8)]
+    blocks = [layer for layer in discriminator.layers if isinstance(layer, ResidualBlock)]
+    assert [tuple(block.output.shape[1:]) for block in blocks] == [
+        (32, 32, 8), (16, 16, 16), (8, 8, 32), (4, 4, 64)]
+    assert all(block.spectral_norm for block in blocks)
+    assert isinstance(discriminator.layers[-1], keras.layers.SpectralNormalization)
+    images = generator(np.zeros((2, 16), np.float32))
+    assert tuple(images.shape) == (2, 64, 64, 3) and tuple(discriminator(images).shape) == (2, 1)
+    for network in (generator, discriminator):
+        path = str(tmp_path / f"{network.name}.keras")
+        network.save(path)
+        loaded = keras.saving.load_model(path)
+        clone = keras.Sequential.from_config(network.get_config())
+        assert clone.get_config() == network.get_config()
+        for a, b in zip(loaded.get_weights(), network.get_weights()):
+            np.testing.assert_array_equal(a, b)

@@ -15,6 +15,11 @@ def weights():
     return keras.initializers.RandomNormal(stddev=0.02)
 
 
+def glorot():
+    """A fresh Glorot-uniform initialiser for one layer's kernel (the residual networks')."""
+    return keras.initializers.GlorotUniform()
+
+
 def batchnorm_gamma():
     """A fresh N(1, 0.02) initialiser for one BatchNorm layer's scale."""
     return keras.initializers.RandomNormal(mean=1.0, stddev=0.02)
