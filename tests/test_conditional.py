@@ -218,7 +218,8 @@ def test_a_short_conditional_dcgan_run_draws_its_classes(tmp_path, monkeypatch):
     run = tmp_path / "run"
     gan = kgan.fit(dataset=dataset, preset="mnist", conditional=True, run_dir=str(run),
                    sample_shape=(28, 28, 3), epochs=30, batch_size=32, lr_d=1e-3, lr_g=1e-3,
-                   loss="hinge", save_every=30, precision="fp32", seed=0, verbose=False)
+                   loss="hinge", save_every=30, eval_every=0, precision="fp32", seed=0,
+                   verbose=False)
     # The grid: one row per class, eight columns.
     assert Image.open(run / "samples" / "epoch-0030.png").size == (8 * 28, 3 * 28)
     record = evaluate(gan, dataset, ["swd"], num_samples=300, record_dir=str(run), verbose=False)
