@@ -43,7 +43,7 @@ def test_every_training_option_runs_mirrored_in_bfloat16():
 
 def test_a_conditional_gan_runs_every_option_mirrored_in_bfloat16():
     result = run_script("options", "conditional")
-    assert result == {"replicas": 2, "d_steps": 4, "finite": True}
+    assert result == {"replicas": 2, "d_steps": 2, "finite": True}
 
 
 def _free_ports(count):

@@ -399,7 +399,7 @@ def test_warmup_records_are_prediction_logs_the_model_answers(which, image_expor
 def test_export_takes_the_best_checkpoint_of_a_run(tmp_path):
     write_image_folder(tmp_path / "images", count=8)
     run = str(tmp_path / "run")
-    kgan.fit(dataset=f"folder:{tmp_path / 'images'}", preset="mnist", run_dir=run, epochs=3,
+    kgan.fit(dataset=f"folder:{tmp_path / 'images'}", preset="mnist", run_dir=run, epochs=2,
              batch_size=4, verbose=False)
     best = keras.saving.load_model(os.path.join(run, "checkpoints", "best.keras"))
     runner = CliRunner()
