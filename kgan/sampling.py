@@ -31,11 +31,11 @@ def load_gan(source, which="final"):
     path = source
     if os.path.isdir(source):
         run = rundir.RunDir(source)
-        path = {"final": run.path(rundir.MODEL), "best": run.best}.get(which)
+        path = run.best if which == "best" else run.path(rundir.MODEL)
         if which == "best" and not os.path.exists(path):
             raise KganError(f"{source} has no {rundir.BEST}: it is written by runs that "
                             "evaluate (--eval-every)")
-        if path is None or not os.path.exists(path):
+        if which == "latest" or not os.path.exists(path):
             checkpoint = run.latest_checkpoint()
             if checkpoint is None:
                 raise KganError(f"{source} holds no {rundir.MODEL} and no checkpoint")

@@ -5,6 +5,7 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -401,7 +402,11 @@ def test_export_takes_the_best_checkpoint_of_a_run(tmp_path):
     run = str(tmp_path / "run")
     kgan.fit(dataset=f"folder:{tmp_path / 'images'}", preset="mnist", run_dir=run, epochs=2,
              batch_size=4, verbose=False)
-    best = keras.saving.load_model(os.path.join(run, "checkpoints", "best.keras"))
+    # Make best.keras the first epoch's, so that exporting the final model would show.
+    best_path = os.path.join(run, "checkpoints", "best.keras")
+    shutil.copy(os.path.join(run, "checkpoints", "epoch-0001.keras"), best_path)
+    best = keras.saving.load_model(best_path)
+    final = keras.saving.load_model(os.path.join(run, "model.keras"))
     runner = CliRunner()
     result = runner.invoke(main, ["export", run, "--checkpoint", "best", "--out",
                                   str(tmp_path / "exported")])
@@ -410,6 +415,7 @@ def test_export_takes_the_best_checkpoint_of_a_run(tmp_path):
     served = tf.saved_model.load(str(tmp_path / "exported" / "1")).signatures["serving_default"]
     np.testing.assert_allclose(served(z=z)["samples"], best.generator(z, training=False),
                                atol=1e-5)
+    assert not np.allclose(served(z=z)["samples"], final.generator(z, training=False), atol=1e-5)
     kgan.fit(dataset="gaussian", run_dir=str(tmp_path / "plain"), epochs=1, verbose=False)
     result = runner.invoke(main, ["export", str(tmp_path / "plain"), "--checkpoint", "best",
                                   "--out", str(tmp_path / "x")])
