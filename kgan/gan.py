@@ -410,7 +410,7 @@ class GAN(keras.Model):
         """Training steps taken so far (generator updates)."""
         return int(self.g_optimizer.iterations.numpy()) if self.compiled else 0
 
-    def generate(self, n, seed=None, labels=None, batch_size=256):
+    def generate(self, n, seed=None, labels=None, batch_size=256, raw=False):
         """Generates `n` samples from latent vectors drawn with `latent_batch(n, ..., seed)`,
         with the `sampling_generator()` (the EMA weights when there are any).
 
@@ -420,6 +420,7 @@ class GAN(keras.Model):
             labels: for a conditional GAN, `None` (the classes in turn), one class, or `n`
                 classes (see `sample_labels`); an unconditional GAN takes none.
             batch_size: samples per generator call.
+            raw: sample with the trained weights even when EMA weights exist.
 
         Returns:
             A NumPy array `[n, ...]`: the generator's raw output (images in [-1, 1]).
@@ -432,7 +433,7 @@ class GAN(keras.Model):
             labels = ops.convert_to_tensor(sample_labels(n, self.num_classes, labels))
         elif labels is not None:
             raise KganError("this GAN is unconditional: it takes no labels")
-        generator = self.sampling_generator()
+        generator = self.generator if raw else self.sampling_generator()
 
         def inputs(part):
             return [z[part], labels[part]] if self.conditional else z[part]

@@ -5,6 +5,7 @@ given. Every dataset names its default preset.
 """
 
 import dataclasses
+import json
 
 import keras
 import tensorflow as tf
@@ -209,6 +210,16 @@ class Preset:
 
     def _jit(self):
         return self.jit == "on" or (self.jit == "auto" and bool(tf.config.list_physical_devices("GPU")))
+
+
+def parse_override(text):
+    """`FIELD=VALUE` (a command-line preset override) as `(field, value)`: the value read as
+    JSON (`0.999`, `true`, `[64, 64, 3]`), else kept as text (`hinge`)."""
+    name, _, value = text.partition("=")
+    try:
+        return name, json.loads(value)
+    except ValueError:
+        return name, value
 
 
 # Fields a loss needs other values of, applied when a preset switches to that loss (unless they

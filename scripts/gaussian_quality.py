@@ -19,6 +19,7 @@ import kgan
 from kgan.data import gaussian_points
 from kgan.errors import parse_names
 from kgan.evaluate import point_moments
+from kgan.presets import parse_override
 
 
 def main():
@@ -31,7 +32,7 @@ def main():
                         metavar="FIELD=VALUE", help="a preset field to change (JSON value)")
     parser.add_argument("--out", help="also write the results as JSON here")
     args = parser.parse_args()
-    overrides = dict(_field(text) for text in args.fields)
+    overrides = dict(parse_override(text) for text in args.fields)
     losses = parse_names(args.losses, kgan.losses.LOSSES, "loss")
     results = {}
     print(f"{'loss':>14}  {'seed':>4}  {'mean error':>10}  {'cov error':>9}")
@@ -52,14 +53,6 @@ def main():
         with open(args.out, "w") as f:
             json.dump(results, f, indent=2)
 
-
-def _field(text):
-    """`FIELD=VALUE` as `(field, value)`: the value read as JSON, else kept as text."""
-    name, _, value = text.partition("=")
-    try:
-        return name, json.loads(value)
-    except ValueError:
-        return name, value
 
 
 if __name__ == "__main__":

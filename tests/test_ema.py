@@ -47,6 +47,8 @@ def test_samples_and_exports_use_the_average_unless_raw(tmp_path):
     averaged = gan.sampling_generator()(z).numpy()
     np.testing.assert_allclose(gan.generate(16, seed=0), averaged, atol=1e-6)
     assert not np.allclose(averaged, gan.generator(z).numpy())
+    np.testing.assert_allclose(gan.generate(16, seed=0, raw=True), gan.generator(z).numpy(),
+                               atol=1e-6)
     for raw, expected in ((False, averaged), (True, gan.generator(z).numpy())):
         path = export_generator(gan, str(tmp_path / "export"), raw=raw)
         served = tf.saved_model.load(path).signatures["serving_default"](z=tf.constant(z))

@@ -24,25 +24,30 @@ def test_bench_runs_two_steps_at_batch_4(tmp_path):
     assert "kgan/keras-fp32" in result.stdout
 
 
-def test_precision_quality_runs_one_tiny_seed(tmp_path):
-    write_image_folder(tmp_path / "images", 16)
-    out = tmp_path / "quality.json"
-    result = subprocess.run(
-        [sys.executable, os.path.join(ROOT, "scripts", "precision_quality.py"),
-         f"folder:{tmp_path / 'images'}", "--preset", "mnist", "--epochs", "1", "--batch-size", "8",
-         "--seeds", "0", "-n", "16", "--out", str(out)],
-        capture_output=True, text=True, timeout=600, check=False)
-    assert result.returncode == 0, result.stderr[-3000:]
-    swd = json.loads(out.read_text())["swd"]
-    assert set(swd) == {"fp32", "bf16"}
-    assert all(score["0"] > 0 for score in swd.values())
-
-
 def _script(name, *args):
     result = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", name), *map(str, args)],
                             capture_output=True, text=True, timeout=600, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
+
+
+def test_recipe_study_scores_candidates_beside_their_baselines(tmp_path):
+    write_image_folder(tmp_path / "images", 32)
+    out, runs = tmp_path / "study.json", tmp_path / "runs"
+    _script("recipe_study.py", f"folder:{tmp_path / 'images'}", "--preset", "mnist", "--epochs", 1,
+            "--seeds", 0, "--set", "batch_size=8", "--candidate", "plain",
+            "--candidate", "averaged", "ema=0.9", "lr_d=4e-4", "-n", 8, "--runs", runs,
+            "--out", out)
+    study = json.loads(out.read_text())
+    assert set(study["summary"]) == {"real halves", "mnist untrained", "plain", "averaged",
+                                     "averaged/raw"}
+    assert study["runs"]["plain-0"]["steps"] == 4 and study["runs"]["averaged-0"]["steps"] == 4
+    config = json.loads((runs / "averaged-0" / "config.json").read_text())["preset"]
+    assert (config["ema"], config["lr_d"], config["batch_size"]) == (0.9, 4e-4, 8)
+    summary = study["summary"]
+    # Two halves of the same 16 images are closer than an untrained generator is to them.
+    assert 0 < summary["real halves"]["swd_mean"] < summary["mnist untrained"]["swd_mean"]
+    assert all(row["diversity_mean"] > 0 for row in summary.values())
 
 
 def test_gaussian_quality_runs_two_losses_on_one_seed(tmp_path):
