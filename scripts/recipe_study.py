@@ -10,7 +10,9 @@ scored on its trained weights (row `NAME/raw`): the average does not change trai
 run gives both. Two baselines frame the scores: each candidate's preset untrained (same seeds),
 and two disjoint halves of the real data. One seed run twice gives the same score (runs are
 bit-equal), so the spread over seeds is the noise a difference between candidates is judged
-against. A table goes to stdout, the numbers to a JSON file, and the runs stay in `--runs`.
+against. A table goes to stdout and the numbers to a JSON file (rewritten after every run). The
+runs stay in `--runs`: the same command run again reuses finished runs and resumes interrupted
+ones.
 
 Usage: python scripts/recipe_study.py DATASET [--data-dir DIR] [--preset NAME] [--epochs 2]
            [--seeds 0 1 2] [--set FIELD=VALUE ...] [--candidate NAME [FIELD=VALUE ...] ...]
@@ -28,7 +30,7 @@ import time
 import numpy as np
 
 import kgan
-from kgan import data
+from kgan import data, rundir, sampling
 from kgan.callbacks import diversity
 from kgan.evaluate import reference_samples
 from kgan.metrics import image_swd
@@ -75,9 +77,9 @@ def main():
             if seed not in untrained:
                 untrained[seed] = score(preset.build_gan(seed, 1).generate(args.n, seed=seed))
             start = time.perf_counter()
-            gan = kgan.fit(dataset=args.dataset, preset=preset.name, data_dir=args.data_dir,
-                           run_dir=os.path.join(args.runs, f"{name}-{seed}"), seed=seed,
-                           epochs=args.epochs, eval_every=0, verbose=False, **fields)
+            gan = _trained(os.path.join(args.runs, f"{name}-{seed}"), dataset=args.dataset,
+                           preset=preset.name, data_dir=args.data_dir, seed=seed,
+                           epochs=args.epochs, eval_every=0, **fields)
             runs[f"{name}-{seed}"] = {"steps": gan.step, "seconds": time.perf_counter() - start}
             scores.setdefault(name, {})[seed] = score(gan.generate(args.n, seed=seed))
             if preset.ema:
@@ -85,17 +87,34 @@ def main():
                     gan.generate(args.n, seed=seed, raw=True))
             print(f"seed {seed} {name}: SWD {scores[name][seed]['swd']:.1f} after {gan.step} "
                   f"steps ({runs[f'{name}-{seed}']['seconds']:.0f} s)", flush=True)
-    summary = {row: _summary(by_seed) for row, by_seed in scores.items()}
+            summary = _write(args, candidates, runs, scores)
     print(f"\n{'':<28}{'SWD mean':>10}{'sd':>8}{'min':>8}{'max':>8}{'diversity':>11}  per seed")
     for row, stats in summary.items():
         per_seed = " ".join(f"{s['swd']:.1f}" for s in scores[row].values())
         print(f"{row:<28}{stats['swd_mean']:>10.1f}{stats['swd_sd']:>8.1f}{stats['swd_min']:>8.1f}"
               f"{stats['swd_max']:>8.1f}{stats['diversity_mean']:>11.2f}  {per_seed}")
+
+
+def _trained(run_dir, **options):
+    """The GAN of `kgan.fit(run_dir=run_dir, **options)`: a run already finished there is
+    loaded and an interrupted one resumed, so a study killed part-way continues where it
+    stopped (its times then count only the work of this invocation)."""
+    if os.path.exists(os.path.join(run_dir, rundir.MODEL)):
+        return sampling.load_gan(run_dir)
+    if os.path.exists(run_dir):
+        return kgan.resume(run_dir, verbose=False)
+    return kgan.fit(run_dir=run_dir, verbose=False, **options)
+
+
+def _write(args, candidates, runs, scores):
+    """Writes the results so far to `--out` (after every run) and returns the summary."""
+    summary = {row: _summary(by_seed) for row, by_seed in scores.items()}
     with open(args.out, "w") as f:
         json.dump({"dataset": args.dataset, "epochs": args.epochs, "n": args.n,
                    "candidates": candidates, "runs": runs, "summary": summary,
                    "scores": {row: {str(s): v for s, v in by_seed.items()}
                               for row, by_seed in scores.items()}}, f, indent=2)
+    return summary
 
 
 def _summary(by_seed):

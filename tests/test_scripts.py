@@ -34,10 +34,11 @@ def _script(name, *args):
 def test_recipe_study_scores_candidates_beside_their_baselines(tmp_path):
     write_image_folder(tmp_path / "images", 32)
     out, runs = tmp_path / "study.json", tmp_path / "runs"
-    _script("recipe_study.py", f"folder:{tmp_path / 'images'}", "--preset", "mnist", "--epochs", 1,
-            "--seeds", 0, "--set", "batch_size=8", "--candidate", "plain",
-            "--candidate", "averaged", "ema=0.9", "lr_d=4e-4", "-n", 8, "--runs", runs,
-            "--out", out)
+    command = ("recipe_study.py", f"folder:{tmp_path / 'images'}", "--preset", "mnist",
+               "--epochs", 1, "--seeds", 0, "--set", "batch_size=8", "--candidate", "plain",
+               "--candidate", "averaged", "ema=0.9", "lr_d=4e-4", "-n", 8, "--runs", runs,
+               "--out", out)
+    _script(*command)
     study = json.loads(out.read_text())
     assert set(study["summary"]) == {"real halves", "mnist untrained", "plain", "averaged",
                                      "averaged/raw"}
@@ -48,6 +49,12 @@ def test_recipe_study_scores_candidates_beside_their_baselines(tmp_path):
     # Two halves of the same 16 images are closer than an untrained generator is to them.
     assert 0 < summary["real halves"]["swd_mean"] < summary["mnist untrained"]["swd_mean"]
     assert all(row["diversity_mean"] > 0 for row in summary.values())
+    # The same command again reuses the finished runs: same scores, the models left as they were.
+    model = runs / "plain-0" / "model.keras"
+    written = model.stat().st_mtime_ns
+    _script(*command)
+    assert json.loads(out.read_text())["scores"] == study["scores"]
+    assert model.stat().st_mtime_ns == written
 
 
 def test_gaussian_quality_runs_two_losses_on_one_seed(tmp_path):
