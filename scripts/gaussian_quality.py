@@ -54,6 +54,5 @@ def main():
             json.dump(results, f, indent=2)
 
 
-
 if __name__ == "__main__":
     main()

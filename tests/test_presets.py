@@ -2,6 +2,7 @@ import pytest
 
 import kgan
 from kgan.errors import KganError
+from kgan.presets import parse_override
 
 
 @pytest.mark.parametrize("name", sorted(kgan.PRESETS))
@@ -28,6 +29,15 @@ def _without_container_dtype(config):
     for network in ("generator", "discriminator"):
         config[network]["config"].pop("dtype")
     return config
+
+
+def test_command_line_overrides_read_json_values_and_keep_text():
+    assert parse_override("ema=0.999") == ("ema", 0.999)
+    assert parse_override("spectral_norm=true") == ("spectral_norm", True)
+    assert parse_override("augment=color,translation") == ("augment", "color,translation")
+    preset = kgan.get_preset("gaussian").with_overrides(
+        **dict(map(parse_override, ["loss=hinge", "batch_size=32"])))
+    assert (preset.loss, preset.batch_size) == ("hinge", 32)
 
 
 def test_overrides_replace_fields_and_ignore_none():
