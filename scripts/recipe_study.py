@@ -60,7 +60,9 @@ def main():
     real = reference_samples(args.dataset, sample_shape, 2 * args.n, 0, args.data_dir).values
     if len(real) < 2 * args.n:
         raise SystemExit(f"need {2 * args.n} real images for two halves, have {len(real)}")
-    real, other_half = real[: args.n], real[args.n :]
+    # The draw comes back in the data's order (for a folder, by class): split it at random.
+    order = np.random.default_rng(0).permutation(len(real))
+    real, other_half = real[order[: args.n]], real[order[args.n :]]
     real_diversity = diversity(real)
 
     def score(images):
