@@ -47,7 +47,8 @@ def _listdir(path):
 def export_generator(gan, base, version=None, raw=False):
     """Exports `gan`'s generator (and no other variable) as `base/VERSION/`.
 
-    With EMA the moving-average weights are exported (`gan.sampling_generator()`), unless `raw`.
+    The generator is `gan.sampling_generator(raw)`'s: with EMA the moving-average weights
+    (the trained ones with `raw`), and BatchNorm's standing statistics.
 
     The SavedModel is written to a temporary folder beside the version and renamed into place,
     so a crash mid-write never leaves a partial version that TF Serving would load.
@@ -75,7 +76,7 @@ def export_generator(gan, base, version=None, raw=False):
     # TF Serving only loads folders named by an integer: the temporary one is invisible to it.
     tmp = os.path.join(base, f".tmp-{version}-{os.getpid()}")
     try:
-        generator = gan.generator if raw else gan.sampling_generator()
+        generator = gan.sampling_generator(raw)
         _archive(generator, gan.latent_dim, gan.num_classes).write_out(tmp, verbose=False)
         _write_warmup(os.path.join(tmp, WARMUP_FILE), gan.latent_dim, gan.num_classes,
                       images=len(generator.output_shape) == 4)

@@ -28,6 +28,11 @@ _AUGMENT_FAKE_STREAM = 4
 _AUGMENT_GENERATED_STREAM = 5
 _STREAMS = 6
 
+# Standing BatchNorm statistics (`GAN.sampling_generator`) average this many samples' batch
+# statistics, this many at a time.
+STANDING_SAMPLES = 512
+STANDING_BATCH = 128
+
 
 def latent_batch(n, latent_dim, seed=None):
     """The latent batch of a seed: kgan's one rule for turning a seed into latent vectors.
@@ -63,6 +68,13 @@ def label_batch(n, num_classes, label=-1):
     label = tf.cast(label, tf.int32)
     in_turn = tf.range(n, dtype=tf.int32) % num_classes
     return tf.where(tf.equal(label, -1), in_turn, tf.fill(tf.reshape(n, [1]), label))
+
+
+def _batchnorm_layers(network):
+    """Every BatchNormalization layer of `network`, nested ones included (Keras has no public
+    recursive walk; `_flatten_layers` is what `Model.summary` uses)."""
+    return [layer for layer in network._flatten_layers(include_self=False)
+            if isinstance(layer, keras.layers.BatchNormalization)]
 
 
 def sample_labels(n, num_classes, labels=None):
@@ -380,25 +392,62 @@ class GAN(keras.Model):
         optimizer = getattr(self.g_optimizer, "inner_optimizer", self.g_optimizer)
         return optimizer if getattr(optimizer, "use_ema", False) else None
 
-    def sampling_generator(self):
-        """The generator to sample from: with EMA (`Adam(use_ema=True, ...)` as `g_optimizer`)
-        a copy holding the moving averages of its weights, else the generator itself.
+    def sampling_generator(self, raw=False):
+        """The generator to sample from: the EMA weights when there are any (`Adam(use_ema=True,
+        ...)` as `g_optimizer`) unless `raw`, with BatchNorm's standing statistics.
 
-        The copy is made afresh on each call (the averages move with every step), with the live
-        generator's non-trainable weights (BatchNorm statistics).
+        BatchNorm's moving averages suit neither weights a sampler uses: they lag the trained
+        weights by about `1 / (1 - momentum)` steps (100 for Keras' 0.99), and they were never
+        computed for the EMA weights at all. So samples use standing statistics (Brock et al.
+        2019): the mean and variance of each BatchNorm layer's inputs over
+        `STANDING_SAMPLES` generated samples of a fixed noise batch, run through these weights
+        in training mode (README, "The Pokemon recipe": what it changed). A generator without
+        BatchNorm or EMA is returned itself; otherwise a fresh copy is made on each call (the
+        weights move with every step), and the live generator is left as it is.
         """
-        optimizer = self._ema_optimizer() if self.compiled else None
+        optimizer = None if raw or not self.compiled else self._ema_optimizer()
         # Keras starts the averages at zero and sets them to the weights at the first step.
-        if optimizer is None or self.step == 0:
+        averaged = optimizer is not None and self.step > 0
+        if not averaged and not _batchnorm_layers(self.generator):
             return self.generator
         # In the strategy's scope: under MirroredStrategy the optimizer writes every replica's copy.
         with self.distribute_strategy.scope():
             copy = keras.models.clone_model(self.generator)
         copy.set_weights(self.generator.get_weights())
-        # Public API: writes the averages into the given variables, in the order the optimizer
-        # was built with (the generator's trainable variables, which the copy's mirror).
-        optimizer.finalize_variable_values(copy.trainable_variables)
+        if averaged:
+            # Public API: writes the averages into the given variables, in the order the
+            # optimizer was built with (the generator's trainable variables, which the copy's
+            # mirror).
+            optimizer.finalize_variable_values(copy.trainable_variables)
+        self._standing_statistics(copy)
         return copy
+
+    def _standing_statistics(self, generator):
+        """Sets `generator`'s BatchNorm moving averages to the mean of its batch statistics
+        over `_standing_inputs()`, computed in training mode (whose only lasting effect is on
+        those averages)."""
+        layers = _batchnorm_layers(generator)
+        settings = [(layer.momentum, layer.synchronized) for layer in layers]
+        # Local statistics: this runs outside any replica context.
+        for layer in layers:
+            layer.synchronized = False
+        for k, inputs in enumerate(self._standing_inputs()):
+            for layer in layers:
+                layer.momentum = k / (k + 1)  # the running mean of k + 1 batches
+            generator(inputs, training=True)
+        for layer, (momentum, synchronized) in zip(layers, settings):
+            layer.momentum, layer.synchronized = momentum, synchronized
+
+    def _standing_inputs(self):
+        """The generator inputs of the standing statistics, `STANDING_BATCH` samples each: noise
+        fixed by the seed, apart from the training noise (folded with the replica) and from
+        `latent_batch`'s `[seed, 0]`, so the statistics never come from the very vectors a
+        sample grid shows; a conditional generator's classes in turn."""
+        z = tf.random.stateless_normal((STANDING_SAMPLES, self.latent_dim),
+                                       seed=tf.constant([self.seed, -1], tf.int64))
+        labels = label_batch(STANDING_SAMPLES, self.num_classes) if self.conditional else None
+        parts = [slice(i, i + STANDING_BATCH) for i in range(0, STANDING_SAMPLES, STANDING_BATCH)]
+        return [[z[part], labels[part]] if self.conditional else z[part] for part in parts]
 
     @property
     def sample_shape(self):
@@ -420,7 +469,8 @@ class GAN(keras.Model):
             labels: for a conditional GAN, `None` (the classes in turn), one class, or `n`
                 classes (see `sample_labels`); an unconditional GAN takes none.
             batch_size: samples per generator call.
-            raw: sample with the trained weights even when EMA weights exist.
+            raw: sample with the trained weights even when EMA weights exist (still with
+                standing BatchNorm statistics).
 
         Returns:
             A NumPy array `[n, ...]`: the generator's raw output (images in [-1, 1]).
@@ -433,7 +483,7 @@ class GAN(keras.Model):
             labels = ops.convert_to_tensor(sample_labels(n, self.num_classes, labels))
         elif labels is not None:
             raise KganError("this GAN is unconditional: it takes no labels")
-        generator = self.generator if raw else self.sampling_generator()
+        generator = self.sampling_generator(raw)
 
         def inputs(part):
             return [z[part], labels[part]] if self.conditional else z[part]

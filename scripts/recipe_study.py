@@ -2,7 +2,9 @@
 several seeds for the same epochs, and every run is scored by SWD and the diversity ratio.
 
 A candidate is a name and preset fields to change, e.g. `--candidate b64 batch_size=64 ema=0.999`
-(`preset=NAME` picks another preset); `--set` changes a field for every candidate. Each run's
+(`preset=NAME` picks another preset; `epochs=N` overrides `--epochs`, which gives each candidate
+the epochs it trains in a budget of time at its own speed); `--set` changes a field for every
+candidate. Each run's
 generated images come from the same latent batch (its seed) and are compared with the same `-n`
 real images: SWD x 1e3 (lower is better) and the diversity ratio (the mean distance between
 generated pairs over that of real pairs; far below 1 is collapse). A candidate with EMA is also
@@ -81,7 +83,7 @@ def main():
             start = time.perf_counter()
             gan = _trained(os.path.join(args.runs, f"{name}-{seed}"), dataset=args.dataset,
                            preset=preset.name, data_dir=args.data_dir, seed=seed,
-                           epochs=args.epochs, eval_every=0, **fields)
+                           eval_every=0, **{"epochs": args.epochs, **fields})
             runs[f"{name}-{seed}"] = {"steps": gan.step, "seconds": time.perf_counter() - start}
             scores.setdefault(name, {})[seed] = score(gan.generate(args.n, seed=seed))
             if preset.ema:

@@ -119,3 +119,59 @@ def test_keras_file_round_trip_restores_training_state(gaussian_gan, points, tmp
     _fit(gaussian_gan, points, epochs=1)
     _fit(loaded, points, epochs=1)
     assert_weights_equal(loaded.get_weights(), gaussian_gan.get_weights(), atol=1e-6)
+
+
+def _batchnorm_gan(ema):
+    """A 2D GAN whose generator has a BatchNorm layer, trained for a few steps."""
+    keras.utils.set_random_seed(0)
+    generator = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8),
+                                  keras.layers.BatchNormalization(), keras.layers.ReLU(),
+                                  keras.layers.Dense(2)])
+    gan = kgan.GAN(generator, make_gaussian_gan().discriminator, latent_dim=4, seed=0)
+    gan.compile(keras.optimizers.Adam(0.01),
+                keras.optimizers.Adam(0.05, use_ema=ema, ema_momentum=0.5))
+    real = tf.constant(kgan.data.gaussian_points(64))
+    for step in range(5):
+        gan.adversarial_step(real, gan.noise(64, 1, step, replica=0))
+    return gan
+
+
+@pytest.mark.parametrize("ema", [False, True])
+def test_samples_use_standing_batchnorm_statistics(monkeypatch, ema):
+    gan = _batchnorm_gan(ema)
+    monkeypatch.setattr(kgan.gan, "STANDING_SAMPLES", 128)
+    monkeypatch.setattr(kgan.gan, "STANDING_BATCH", 64)
+    live = values(gan.generator.weights)
+    copy = gan.sampling_generator()
+    assert_weights_equal(values(gan.generator.weights), live)  # the live generator untouched
+    # The copy's moving mean and variance are the average of its batch statistics over the
+    # standing batches: for the first BatchNorm, of its Dense layer's outputs.
+    batches = gan._standing_inputs()
+    assert len(batches) == 2
+    dense, norm = copy.layers[0], copy.layers[1]
+    outputs = [dense(batch).numpy() for batch in batches]
+    np.testing.assert_allclose(norm.moving_mean.numpy(),
+                               np.mean([x.mean(axis=0) for x in outputs], axis=0), atol=1e-5)
+    np.testing.assert_allclose(norm.moving_variance.numpy(),
+                               np.mean([x.var(axis=0) for x in outputs], axis=0), rtol=1e-4)
+    assert norm.momentum == 0.99  # the copy keeps the live layer's settings
+    weights = values(copy.trainable_weights)
+    expected = values(gan.generator.trainable_weights)
+    assert ema != all(np.allclose(a, b) for a, b in zip(weights, expected))  # EMA: the averages
+    # With one standing batch, inference on it is the training-mode pass of the same weights.
+    monkeypatch.setattr(kgan.gan, "STANDING_SAMPLES", 64)
+    copy = gan.sampling_generator()
+    (batch,) = gan._standing_inputs()
+    twin = keras.models.clone_model(copy)
+    twin.set_weights(copy.get_weights())
+    np.testing.assert_allclose(copy(batch, training=False), twin(batch, training=True),
+                               atol=1e-4)
+    # ... which the lagging moving averages of the live generator are not.
+    assert not np.allclose(gan.generator(batch, training=False), twin(batch, training=True),
+                           atol=1e-2)
+    np.testing.assert_allclose(gan.generate(64, seed=0), copy(kgan.latent_batch(64, 4, 0)),
+                               atol=1e-5)
+
+
+def test_a_generator_without_batchnorm_or_average_samples_as_it_is(gaussian_gan):
+    assert gaussian_gan.sampling_generator() is gaussian_gan.generator

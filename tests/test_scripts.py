@@ -36,13 +36,14 @@ def test_recipe_study_scores_candidates_beside_their_baselines(tmp_path):
     out, runs = tmp_path / "study.json", tmp_path / "runs"
     command = ("recipe_study.py", f"folder:{tmp_path / 'images'}", "--preset", "mnist",
                "--epochs", 1, "--seeds", 0, "--set", "batch_size=8", "--candidate", "plain",
-               "--candidate", "averaged", "ema=0.9", "lr_d=4e-4", "-n", 8, "--runs", runs,
-               "--out", out)
+               "--candidate", "averaged", "ema=0.9", "lr_d=4e-4", "epochs=2", "-n", 8,
+               "--runs", runs, "--out", out)
     _script(*command)
     study = json.loads(out.read_text())
     assert set(study["summary"]) == {"real halves", "mnist untrained", "plain", "averaged",
                                      "averaged/raw"}
-    assert study["runs"]["plain-0"]["steps"] == 4 and study["runs"]["averaged-0"]["steps"] == 4
+    # A candidate's own epochs override --epochs.
+    assert study["runs"]["plain-0"]["steps"] == 4 and study["runs"]["averaged-0"]["steps"] == 8
     config = json.loads((runs / "averaged-0" / "config.json").read_text())["preset"]
     assert (config["ema"], config["lr_d"], config["batch_size"]) == (0.9, 4e-4, 8)
     summary = study["summary"]
