@@ -288,8 +288,9 @@ PRESETS = {
         dataclasses.replace(_POKEMON, name="pokemon-d2l", batch_size=256, lr_d=0.005,
                             lr_g=0.005),
         # SNGAN's residual networks at a quarter of their width, with its hinge loss, rate 2e-4
-        # and betas, but one critic step per generator step instead of five (CPU budget). It
-        # lost to `pokemon` at the same CPU-minutes (README, "The Pokemon recipe").
+        # and betas, but one critic step per generator step instead of five (CPU budget). At
+        # the same CPU time it scored worse than `pokemon` on the one seed measured so far
+        # (README, "The Pokemon recipe").
         dataclasses.replace(_POKEMON, name="pokemon-resnet", networks="resnet64", latent_dim=128,
                             lr_d=2e-4, lr_g=2e-4, beta_1=0.0, beta_2=0.9, loss="hinge"),
         # The MNIST reference: AdamW lr 2e-4, betas (0.5, 0.999), weight decay 1e-5, batch 128.

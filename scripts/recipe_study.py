@@ -4,10 +4,9 @@ several seeds for the same epochs, and every run is scored by SWD and the divers
 A candidate is a name and preset fields to change, e.g. `--candidate b64 batch_size=64 ema=0.999`
 (`preset=NAME` picks another preset; `epochs=N` overrides `--epochs`, which gives each candidate
 the epochs it trains in a budget of time at its own speed); `--set` changes a field for every
-candidate. Each run's
-generated images come from the same latent batch (its seed) and are compared with the same `-n`
-real images: SWD x 1e3 (lower is better) and the diversity ratio (the mean distance between
-generated pairs over that of real pairs; far below 1 is collapse). A candidate with EMA is also
+candidate. Each run's generated images come from the same latent batch (its seed) and are
+compared with the same `-n` real images: SWD x 1e3 (lower is better) and the diversity ratio
+(the mean distance between generated pairs over that of real pairs; far below 1 is collapse). A candidate with EMA is also
 scored on its trained weights (row `NAME/raw`): the average does not change training, so one
 run gives both. Two baselines frame the scores: each candidate's preset untrained (same seeds),
 and two disjoint halves of the real data. One seed run twice gives the same score (runs are
