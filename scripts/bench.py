@@ -1,7 +1,8 @@
 """Throughput of the 64x64 DCGAN training step: kgan against two reference implementations.
 
 In one run, on the same synthetic 64x64 data and the same networks (d2l 17.2's DCGAN) and batch:
-- kgan: `kgan.GAN` from the `pokemon` preset, trained with `fit()` at the chosen precision;
+- kgan: `kgan.GAN` from the `pokemon` preset (without DiffAugment and EMA), trained with `fit()`
+  at the chosen precision;
 - kgan-fp32: the same with `precision="fp32"`;
 - keras-fp32: a plain Keras 3 GAN with a custom `train_step` (fake and real batches concatenated
   for the discriminator, as in the keras-io DCGAN guide), float32;
@@ -65,9 +66,10 @@ def fit_runner(gan, images, batch_size):
 
 
 def kgan_runner(images, args, precision):
-    """kgan's `pokemon` preset at `precision`, trained through `fit()`."""
+    """kgan's `pokemon` preset at `precision`, trained through `fit()`, without its DiffAugment and
+    moving average: the bare step the reference implementations take too."""
     preset = kgan.get_preset("pokemon").with_overrides(
-        batch_size=args.batch_size, precision=precision, jit=args.jit)
+        batch_size=args.batch_size, precision=precision, jit=args.jit, augment="", ema=0.0)
     gan = preset.build_gan(seed=0, steps_per_epoch=1, verbose=True)
     return fit_runner(gan, images, args.batch_size), gan
 

@@ -135,6 +135,21 @@ def test_regularisation_options_reach_the_run_config(tmp_path):
     assert (preset["ema"], preset["loss"], preset["d_steps"]) == (0.99, "hinge", 2)
 
 
+def test_empty_diffaugment_and_zero_ema_turn_off_the_presets_own(tmp_path):
+    from imagedata import write_image_folder
+
+    write_image_folder(tmp_path / "images", count=8, size=40)
+    run = tmp_path / "run"
+    result = invoke("fit", "--dataset", f"folder:{tmp_path / 'images'}", "--preset", "pokemon",
+                    "--epochs", "1", "--batch-size", "8", "--diffaugment", "", "--ema", "0",
+                    "--run-dir", str(run), "--quiet")
+    assert result.exit_code == 0, result.output
+    import json
+
+    preset = json.loads((run / "config.json").read_text())["preset"]
+    assert (preset["augment"], preset["ema"]) == ("", 0.0)
+
+
 def _kgan_process(*args):
     """`kgan ARGS` in a fresh process, with the environment of a new user's shell."""
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
