@@ -6,14 +6,14 @@ A candidate is a name and preset fields to change, e.g. `--candidate b64 batch_s
 the epochs it trains in a budget of time at its own speed); `--set` changes a field for every
 candidate. Each run's generated images come from the same latent batch (its seed) and are
 compared with the same `-n` real images: SWD x 1e3 (lower is better) and the diversity ratio
-(the mean distance between generated pairs over that of real pairs; far below 1 is collapse). A candidate with EMA is also
-scored on its trained weights (row `NAME/raw`): the average does not change training, so one
-run gives both. Two baselines frame the scores: each candidate's preset untrained (same seeds),
-and two disjoint halves of the real data. One seed run twice gives the same score (runs are
-bit-equal), so the spread over seeds is the noise a difference between candidates is judged
-against. A table goes to stdout and the numbers to a JSON file (rewritten after every run). The
-runs stay in `--runs`: the same command run again reuses finished runs and resumes interrupted
-ones.
+(the mean distance between generated pairs over that of real pairs; far below 1 is collapse).
+A candidate with EMA is also scored on its trained weights (row `NAME/raw`): the average does
+not change training, so one run gives both. Two baselines frame the scores: each candidate's
+preset untrained (same seeds), and two disjoint halves of the real data. One seed run twice
+gives the same score (runs are bit-equal), so the spread over seeds is the noise a difference
+between candidates is judged against. A table goes to stdout and the numbers to a JSON file
+(rewritten after every run). The runs stay in `--runs`: the same command run again reuses
+finished runs and resumes interrupted ones.
 
 Usage: python scripts/recipe_study.py DATASET [--data-dir DIR] [--preset NAME] [--epochs 2]
            [--seeds 0 1 2] [--set FIELD=VALUE ...] [--candidate NAME [FIELD=VALUE ...] ...]
