@@ -16,8 +16,9 @@ def _per_example_norm_squared(gradients):
 def _input_gradients(discriminator, inputs):
     with tf.GradientTape() as tape:
         tape.watch(inputs)
-        # Each logit depends on its own example only (no BatchNorm across the batch in a critic
-        # with a penalty), so the gradient of the sum is every example's own gradient.
+        # The gradient of the sum is each example's own gradient where a logit depends on its
+        # example alone; a critic with BatchNorm (the DCGANs') adds the small influence of the
+        # other examples through the batch statistics (README, "Losses and regularisers").
         total = ops.sum(ops.cast(discriminator(inputs, training=True), "float32"))
     return tape.gradient(total, inputs)
 

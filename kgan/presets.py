@@ -249,8 +249,8 @@ def _spectrally_normalized(network):
 # for the same images), a learning rate of 4e-4 for both networks, DiffAugment on the
 # discriminator's inputs and samples from the generator's ramped moving average. In 2-epoch runs
 # over three seeds this had the lowest mean SWD of everything measured, below 4e-4 without
-# DiffAugment on every seed, and after 20 CPU-minutes a third of d2l's recipe (two seeds of
-# d2l so far; README, "The Pokemon recipe"). d2l's 0.005 collapsed the generator to a single image within two epochs.
+# DiffAugment on every seed, and after 20 CPU-minutes about a third of d2l's recipe (README,
+# "The Pokemon recipe"). d2l's 0.005 collapsed the generator to a single image within two epochs.
 _POKEMON = Preset(
     name="pokemon",
     networks="dcgan64",
