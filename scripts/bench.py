@@ -66,10 +66,10 @@ def fit_runner(gan, images, batch_size):
 
 
 def kgan_runner(images, args, precision):
-    """kgan's `pokemon` preset at `precision`, trained through `fit()`, without its DiffAugment and
-    moving average: the bare step the reference implementations take too."""
+    """kgan's `pokemon` preset at `precision`, trained through `fit()`, without its moving
+    average: the bare step the reference implementations take too."""
     preset = kgan.get_preset("pokemon").with_overrides(
-        batch_size=args.batch_size, precision=precision, jit=args.jit, augment="", ema=0.0)
+        batch_size=args.batch_size, precision=precision, jit=args.jit, ema=0.0)
     gan = preset.build_gan(seed=0, steps_per_epoch=1, verbose=True)
     return fit_runner(gan, images, args.batch_size), gan
 

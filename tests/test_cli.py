@@ -135,7 +135,8 @@ def test_regularisation_options_reach_the_run_config(tmp_path):
     assert (preset["ema"], preset["loss"], preset["d_steps"]) == (0.99, "hinge", 2)
 
 
-def test_empty_diffaugment_and_zero_ema_turn_off_the_presets_own(tmp_path):
+def test_empty_diffaugment_is_off_and_zero_ema_turns_off_the_presets_own(tmp_path):
+    # `--diffaugment` alone means the full policy: an empty value must stay empty, not become it.
     from imagedata import write_image_folder
 
     write_image_folder(tmp_path / "images", count=8, size=40)
