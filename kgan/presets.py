@@ -293,8 +293,8 @@ PRESETS = {
                             lr_g=0.005, ema=0.0),
         # SNGAN's residual networks at a quarter of their width, with its hinge loss, rate 2e-4
         # and betas, but one critic step per generator step instead of five (CPU budget), and
-        # the moving average. At the same CPU time it scored worse than `pokemon` over three
-        # seeds, after 2 epochs' time and after 20 minutes (README, "The Pokemon recipe").
+        # the moving average. At the same CPU time over three seeds it scored about as well as
+        # `pokemon` after 2 epochs' time and worse after 20 minutes (README, "The Pokemon recipe").
         dataclasses.replace(_POKEMON, name="pokemon-resnet", networks="resnet64", latent_dim=128,
                             lr_d=2e-4, lr_g=2e-4, beta_1=0.0, beta_2=0.9, loss="hinge"),
         # The MNIST reference: AdamW lr 2e-4, betas (0.5, 0.999), weight decay 1e-5, batch 128.
