@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from kgan import backend, sampling
+from kgan import backend, sampling, train
 from kgan.cli import main
 
 FAST = ["--dataset", "gaussian", "--epochs", "2", "--batch-size", "100", "--quiet"]
@@ -135,20 +135,17 @@ def test_regularisation_options_reach_the_run_config(tmp_path):
     assert (preset["ema"], preset["loss"], preset["d_steps"]) == (0.99, "hinge", 2)
 
 
-def test_empty_diffaugment_is_off_and_zero_ema_turns_off_the_presets_own(tmp_path):
-    # `--diffaugment` alone means the full policy: an empty value must stay empty, not become it.
-    from imagedata import write_image_folder
-
-    write_image_folder(tmp_path / "images", count=8, size=40)
-    run = tmp_path / "run"
-    result = invoke("fit", "--dataset", f"folder:{tmp_path / 'images'}", "--preset", "pokemon",
-                    "--epochs", "1", "--batch-size", "8", "--diffaugment", "", "--ema", "0",
-                    "--run-dir", str(run), "--quiet")
+@pytest.mark.parametrize("options, augment, ema", [
+    ((), None, None),  # absent: the preset's own
+    (("--diffaugment",), "color,translation,cutout", None),  # alone: the full policy
+    (("--diffaugment", "", "--ema", "0"), "", 0.0),  # empty and zero: off, not the preset's
+])
+def test_diffaugment_and_ema_options_reach_fit_as_given(monkeypatch, options, augment, ema):
+    given = {}
+    monkeypatch.setattr(train, "fit", lambda **kwargs: given.update(kwargs))
+    result = invoke("fit", "--dataset", "gaussian", *options)
     assert result.exit_code == 0, result.output
-    import json
-
-    preset = json.loads((run / "config.json").read_text())["preset"]
-    assert (preset["augment"], preset["ema"]) == ("", 0.0)
+    assert (given["augment"], given["ema"]) == (augment, ema)
 
 
 def _kgan_process(*args):
