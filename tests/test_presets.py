@@ -45,9 +45,11 @@ def test_pokemon_d2l_is_d2l_s_recipe_on_the_pokemon_networks():
     assert (d2l.batch_size, d2l.lr_d, d2l.lr_g) == (256, 0.005, 0.005)
     assert (d2l.augment, d2l.ema) == ("", 0.0)
     assert (d2l.networks, d2l.latent_dim, d2l.beta_1) == (pokemon.networks, 100, 0.5)
-    # An empty override (`--set augment=` in the scripts) turns DiffAugment off.
+    # An empty override (`--set augment=` in the scripts) turns DiffAugment off, and a zero one
+    # turns off the preset's EMA: neither is taken for "keep the preset's" (None).
     with_augment = pokemon.with_overrides(augment="color")
-    assert with_augment.with_overrides(**dict([parse_override("augment=")])).augment == ""
+    off = with_augment.with_overrides(**dict([parse_override("augment="), ("ema", 0)]))
+    assert (pokemon.ema, off.augment, off.ema) == (0.999, "", 0)
 
 
 def test_overrides_replace_fields_and_ignore_none():
