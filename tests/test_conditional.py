@@ -212,9 +212,11 @@ def test_export_signatures_take_labels_and_match_kgan_sample(tmp_path):
 
 @pytest.mark.slow
 def test_a_short_conditional_dcgan_run_draws_its_classes(tmp_path, monkeypatch):
-    # 384 images of three shapes in three colours; 360 steps of the conditional DCGAN-28 (~20 s).
-    # The weight average steadies the label: without it the label accuracy after these steps
-    # was 0.58, 0.67 and 1.0 on seeds 0, 1, 2 on an AVX-512 CPU; with it 0.90, 1.0 and 1.0.
+    # 384 images of three shapes in three colours; 360 steps of the conditional DCGAN-28 (20-45 s alone).
+    # The label accuracy after these steps on seeds 0, 1, 2 depends on the CPU: with the weight
+    # average 0.90, 1.0, 1.0 on the AVX-512 CPU and 0.82, 0.89, 0.76 on the one without; without
+    # it 0.58, 0.67, 1.0 and 1.0, 0.98, 1.0. The threshold sits below all six of the recipe's
+    # (README, "Conditional GANs"), well above chance.
     write_class_folder(tmp_path / "shapes", per_class=128)
     dataset = f"folder:{tmp_path / 'shapes'}"
     run = tmp_path / "run"
@@ -226,7 +228,7 @@ def test_a_short_conditional_dcgan_run_draws_its_classes(tmp_path, monkeypatch):
     assert Image.open(run / "samples" / "epoch-0030.png").size == (8 * 28, 3 * 28)
     record = evaluate(gan, dataset, ["swd"], num_samples=300, record_dir=str(run), verbose=False)
     assert record["classifier_accuracy"] > 0.95
-    assert record["label_accuracy"] > 0.8  # chance: 1/3
+    assert record["label_accuracy"] > 0.7  # chance: 1/3
     assert record["swd_intra"] > 0 and (run / "classifier.keras").is_file()
     # The cached classifier is reused, not trained again.
     monkeypatch.setattr(kclassifier, "train_classifier", None)
