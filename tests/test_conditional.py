@@ -212,7 +212,7 @@ def test_export_signatures_take_labels_and_match_kgan_sample(tmp_path):
 
 @pytest.mark.slow
 def test_a_short_conditional_dcgan_run_draws_its_classes(tmp_path, monkeypatch):
-    # 384 images of three shapes in three colours; 360 steps of the conditional DCGAN-28 (20-45 s alone).
+    # 384 images of three shapes in three colours; 360 steps of the conditional DCGAN-28.
     # The label accuracy after these steps on seeds 0, 1, 2 depends on the CPU: with the weight
     # average 0.90, 1.0, 1.0 on the AVX-512 CPU and 0.82, 0.89, 0.76 on the one without; without
     # it 0.58, 0.67, 1.0 and 1.0, 0.98, 1.0. The threshold sits below all six of the recipe's
