@@ -4,11 +4,14 @@ kgan's training step uses `tf.GradientTape`, its data pipelines are `tf.data` an
 TensorFlow SavedModels, so it cannot run on another Keras backend. This module must be imported
 before anything imports `keras`.
 
-Starting TensorFlow prints C++ log lines that `TF_CPP_MIN_LOG_LEVEL` does not silence (absl's
-"All log messages before absl::InitializeLog()" and, without a GPU, "failed call to cuInit").
-Unless the user set `TF_CPP_MIN_LOG_LEVEL` themselves, kgan captures standard error while
-TensorFlow loads and finds its devices, and writes back every line except these known start-up
-lines, which stay in `SUPPRESSED` (`kgan --verbose` prints them).
+Loading TensorFlow prints C++ log lines about the build and the machine (oneDNN, CUDA, CPU
+instructions), some of them twice, one copy per shared library. Most are written before
+`absl::InitializeLog()` runs, and absl then ignores `TF_CPP_MIN_LOG_LEVEL` (abseil-cpp pull
+request 1957 is still open), so no setting made before the load silences them. kgan therefore
+holds standard error while TensorFlow loads, finds its devices and runs its first operation,
+and writes back only the C++ log lines at or above the start-up level: `TF_CPP_MIN_LOG_LEVEL`
+when the user set it, else 3 (none of them). Every line that is not a C++ log line goes through
+untouched; the lines kept back stay in `SUPPRESSED` (`kgan --verbose` prints them).
 """
 
 import contextlib
@@ -19,14 +22,20 @@ import tempfile
 
 REQUIRED_BACKEND = "tensorflow"
 
-# Start-up lines of a GPU-less machine that say nothing a kgan user can act on.
-_START_UP_NOISE = re.compile(
-    r"All log messages before absl::InitializeLog\(\) is called"
-    r"|cuda_platform\.cc:\d+\] failed call to cuInit"
-    r"|cudart_stub\.cc:\d+\] Could not find cuda drivers"
-    r"|cpu_feature_guard\.cc:\d+\]"
-    r"|^To enable the following instructions: .* rebuild TensorFlow"
+# absl's and TensorFlow's C++ log formats: "I0000 00:00:1796321796.841760 2354 port.cc:153] ..."
+# (absl prints seconds since 1970 before it is initialised) and
+# "2025-09-17 14:44:05.157831: I external/.../cudart_stub.cc:32] ...". The letter is the severity.
+_LOG_LINE = re.compile(
+    r"^(?:(?P<absl>[IWEF])\d{4} [\d:.]+ +\d+ \S+:\d+\]"
+    r"|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: (?P<tf>[IWEF]) \S+:\d+\])"
 )
+# absl's notice that the lines after it bypass its settings: a warning about the log itself.
+_ABSL_NOTICE = "WARNING: All log messages before absl::InitializeLog() is called"
+_SEVERITY = {"I": 0, "W": 1, "E": 2, "F": 3}
+# A Python warning ("path.py:12: DeprecationWarning: ...") starts a message of its own.
+_PYTHON_WARNING = re.compile(r"^\S+:\d+: \w*Warning: ")
+# Start-up lines say nothing a kgan user can act on: by default only a fatal one shows.
+_DEFAULT_START_UP_LEVEL = 3
 
 SUPPRESSED = []
 """The start-up lines kgan kept off standard error."""
@@ -34,32 +43,68 @@ SUPPRESSED = []
 
 def require_tensorflow_backend():
     """Sets `KERAS_BACKEND=tensorflow` when unset, raises `ImportError` when another is set,
-    and imports TensorFlow quietly (see the module docstring)."""
+    and starts TensorFlow quietly (see the module docstring)."""
     backend = os.environ.setdefault("KERAS_BACKEND", REQUIRED_BACKEND)
     if backend != REQUIRED_BACKEND:
         raise ImportError(
             f"kgan needs Keras' TensorFlow backend but KERAS_BACKEND={backend}; "
             f"unset it or set KERAS_BACKEND={REQUIRED_BACKEND}."
         )
-    if "tensorflow" in sys.modules or "TF_CPP_MIN_LOG_LEVEL" in os.environ:
-        return  # already started, or the user chose what to see
-    # TensorFlow's C++ info lines drown kgan's own output; warnings and errors still show.
-    # TensorFlow reads the level once, so the variable goes again: child processes (tests,
-    # workers) then decide for themselves.
-    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "1"
+    if "tensorflow" in sys.modules:
+        return  # already started: its lines are out
+    user_level = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
+    level = _DEFAULT_START_UP_LEVEL if user_level is None else _level(user_level)
+    if user_level is None:
+        # TensorFlow's own (post-initialisation) info lines drown kgan's output; warnings and
+        # errors of the run still show. It reads the level as it loads, so the variable goes
+        # again afterwards: child processes (tests, workers) then decide for themselves.
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "1"
     try:
-        with _filtered_stderr(_START_UP_NOISE, SUPPRESSED):
+        with _held_stderr(level, SUPPRESSED):
             import tensorflow as tf
 
-            tf.config.list_physical_devices()  # finding the devices prints the cuInit line
+            # Finding the devices and running a first kernel load what loads lazily (the cuInit
+            # line, a second copy of the oneDNN line on some CPUs).
+            tf.config.list_physical_devices()
+            tf.linalg.matmul(tf.ones((2, 2)), tf.ones((2, 2))).numpy()
     finally:
-        del os.environ["TF_CPP_MIN_LOG_LEVEL"]
+        if user_level is None:
+            del os.environ["TF_CPP_MIN_LOG_LEVEL"]
+
+
+def _level(text):
+    """`TF_CPP_MIN_LOG_LEVEL`'s value as a severity (TensorFlow reads a bad value as 0)."""
+    return int(text) if text.strip().isdigit() else 0
+
+
+def severity(line):
+    """The severity of a C++ log line (0 info to 3 fatal), or `None` for any other line."""
+    if line.startswith(_ABSL_NOTICE):
+        return _SEVERITY["W"]
+    match = _LOG_LINE.match(line)
+    return _SEVERITY[match.group("absl") or match.group("tf")] if match else None
+
+
+def start_up_lines_kept(text, level):
+    """Splits captured start-up output into `(shown, kept_back)` lists of lines: C++ log lines
+    below `level` are kept back, with the lines that continue their message (a C++ message may
+    span lines); every other line is shown."""
+    shown, kept_back = [], []
+    holding = False
+    for line in text.splitlines(keepends=True):
+        level_of_line = severity(line)
+        if level_of_line is not None:
+            holding = level_of_line < level
+        elif _PYTHON_WARNING.match(line):
+            holding = False
+        (kept_back if holding else shown).append(line)
+    return shown, kept_back
 
 
 @contextlib.contextmanager
-def _filtered_stderr(noise, suppressed):
+def _held_stderr(level, suppressed):
     """Captures file descriptor 2 (C++ writes there directly) for the block, then writes back
-    every captured line that `noise` does not match and appends the others to `suppressed`."""
+    what `start_up_lines_kept` shows and appends the rest to `suppressed`."""
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile() as capture:
@@ -71,9 +116,7 @@ def _filtered_stderr(noise, suppressed):
             os.dup2(saved, 2)
             os.close(saved)
             capture.seek(0)
-            for line in capture.read().decode(errors="replace").splitlines(keepends=True):
-                if noise.search(line):
-                    suppressed.append(line)
-                else:
-                    sys.stderr.write(line)
+            shown, kept_back = start_up_lines_kept(capture.read().decode(errors="replace"), level)
+            suppressed.extend(kept_back)
+            sys.stderr.writelines(shown)
             sys.stderr.flush()

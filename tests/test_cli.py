@@ -148,21 +148,51 @@ def test_diffaugment_and_ema_options_reach_fit_as_given(monkeypatch, options, au
     assert (given["augment"], given["ema"]) == (augment, ema)
 
 
-def _kgan_process(*args):
-    """`kgan ARGS` in a fresh process, with the environment of a new user's shell."""
-    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+def _kgan_process(*args, env=None):
+    """`kgan ARGS` in a fresh process with standard error merged into standard output, in the
+    environment of a new user's shell plus `env`."""
+    base = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     return subprocess.run([sys.executable, "-c", "from kgan.cli import main; main()", *args],
-                          env=env, capture_output=True, text=True, check=False)
+                          env={**base, **(env or {})}, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, check=False)
 
 
-def test_a_command_starts_quietly_and_verbose_shows_the_start_up_lines(tmp_path):
-    noise = backend._START_UP_NOISE
-    quiet = _kgan_process("fit", "--dataset", "gaussian", "--epochs", "1", "--batch-size", "100",
-                          "--run-dir", str(tmp_path / "a"))
-    assert quiet.returncode == 0, quiet.stderr
-    assert not [line for line in quiet.stderr.splitlines() if noise.search(line)], quiet.stderr
-    assert quiet.stdout.splitlines()[0].startswith("epoch 1/1"), quiet.stdout
+@pytest.mark.parametrize("env", [{}, {"TF_CPP_MIN_LOG_LEVEL": "3"}], ids=["unset", "level-3"])
+def test_the_first_line_of_a_run_is_kgans_own(tmp_path, env):
+    run = _kgan_process("fit", "--dataset", "gaussian", "--epochs", "1", "--run-dir",
+                        str(tmp_path / "run"), env=env)
+    assert run.returncode == 0, run.stdout
+    lines = run.stdout.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("epoch 1/1"))
+    assert [line for line in lines[:first] if backend.severity(line) is not None] == [], run.stdout
+
+
+def test_verbose_shows_the_start_up_lines_kgan_keeps_back(tmp_path):
     verbose = _kgan_process("--verbose", "fit", *FAST, "--run-dir", str(tmp_path / "b"))
-    assert verbose.returncode == 0, verbose.stderr
+    assert verbose.returncode == 0, verbose.stdout
     # TensorFlow 2.21 prints absl's pre-initialisation line on every start.
-    assert "absl::InitializeLog()" in verbose.stderr
+    assert "absl::InitializeLog()" in verbose.stdout
+
+
+CAPTURED = (
+    "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+    "I0000 00:00:1796321834.373035    2410 cpu_feature_guard.cc:227] This binary is optimized\n"
+    "To enable the following instructions: AVX2, rebuild TensorFlow.\n"
+    "/site-packages/x.py:3: DeprecationWarning: a Python warning\n"
+    "2025-09-17 14:44:05.176998: E external/cuda_fft.cc:467] Unable to register cuFFT factory\n"
+    "E0000 00:00:1796321837.993562    2410 cuda_platform.cc:52] failed call to cuInit\n"
+)
+
+
+@pytest.mark.parametrize("level, shown", [
+    (3, [3]),
+    (2, [3, 4, 5]),
+    (1, [0, 3, 4, 5]),
+    (0, [0, 1, 2, 3, 4, 5]),
+])
+def test_start_up_lines_below_the_level_are_kept_back_with_their_continuations(level, shown):
+    # Line 2 continues line 1's message; line 3 is Python's, always shown.
+    lines = CAPTURED.splitlines(keepends=True)
+    kept, held = backend.start_up_lines_kept(CAPTURED, level)
+    assert kept == [lines[i] for i in shown]
+    assert held == [line for i, line in enumerate(lines) if i not in shown]
