@@ -20,14 +20,48 @@ from kgan.rundir import METRICS, Position, RunDir
 from kgan.sampling import grid_inputs
 
 
-def _due(epoch, every, params):
-    """True after every `every`-th epoch and after the last one (`epoch` counts from 0)."""
-    done = epoch + 1
-    return done % every == 0 or done == params.get("epochs")
+class Cadence:
+    """When work is due, counted in training images like stylegan2-ada's ticks: every
+    `every_kimg` thousand images (0: never), whatever the data set's size.
+
+    The count is the generator's steps times the global batch, so a resumed run keeps the
+    cadence of the run it continues.
+
+    Args:
+        every_kimg: thousands of images between two due points; 0: never due.
+        batch_size: images per step (the global batch).
+    """
+
+    def __init__(self, every_kimg, batch_size):
+        self.every_kimg = every_kimg
+        self.batch_size = batch_size
+
+    def crossed(self, step_before, step_after):
+        """True when a due point lies after step `step_before` and at or before `step_after`."""
+        if not self.every_kimg:
+            return False
+        every = 1000.0 * self.every_kimg
+        return (math.floor(step_after * self.batch_size / every)
+                > math.floor(step_before * self.batch_size / every))
+
+    def due(self, step):
+        """True when step `step` (counting from 1) reaches a due point."""
+        return self.crossed(step - 1, step)
+
+
+# Below this share of the data's diversity, `Evaluation` warns of mode collapse.
+COLLAPSE_RATIO = 0.5
+COLLAPSE_ADVICE = "TODO"
+
+
+def _last_epoch(epoch, params):
+    """True at the run's last epoch (`epoch` counts from 0)."""
+    return epoch + 1 == params.get("epochs")
 
 
 class SampleGrid(keras.callbacks.Callback):
-    """Saves the generator's output for one fixed latent batch as `DIR/epoch-NNNN.png`.
+    """Saves the generator's output for one fixed latent batch as `DIR/img-NNNNNNNNN.png`,
+    named by the training images seen.
 
     The batch is drawn once from `seed`, so successive pictures show the same latent points
     evolving; after training they are joined into `DIR/animation.gif`. Images are tiled into a
@@ -43,19 +77,20 @@ class SampleGrid(keras.callbacks.Callback):
         num_samples: the size of the latent batch (64 suits an 8x8 grid; 1,000 a scatter); a
             conditional grid has `sqrt(num_samples)` columns.
         seed: seeds the latent batch.
-        every: save every this many epochs; the last epoch is always saved.
+        every: a `Cadence`; the end of training is always saved.
         real: real 2D points for the scatter.
         summary_dir: also write image grids as TensorBoard image summaries here.
     """
 
-    def __init__(self, directory, num_samples=64, seed=0, every=1, real=None, summary_dir=None):
+    def __init__(self, directory, every, num_samples=64, seed=0, real=None, summary_dir=None):
         super().__init__()
         self.directory = directory
+        self.every = every
         self.num_samples = num_samples
         self.seed = seed
-        self.every = every
         self.real = real
         self.summary_dir = summary_dir
+        self._saved_step = None
 
     def on_train_begin(self, logs=None):
         os.makedirs(self.directory, exist_ok=True)
@@ -73,23 +108,33 @@ class SampleGrid(keras.callbacks.Callback):
             self.inputs = [tf.constant(z), tf.constant(labels)]
         self._writer = tf.summary.create_file_writer(self.summary_dir) if self.summary_dir else None
 
+    def on_train_batch_end(self, batch, logs=None):
+        step = self.model.step
+        if self.every.due(step):
+            self._save(step)
+
     def on_epoch_end(self, epoch, logs=None):
-        if not _due(epoch, self.every, self.params):
-            return
+        step = self.model.step
+        if _last_epoch(epoch, self.params) and step != self._saved_step:
+            self._save(step)
+
+    def _save(self, step):
+        self._saved_step = step
+        images = step * self.every.batch_size
         generator = self.model.sampling_generator()
         samples = keras.ops.convert_to_numpy(generator(self.inputs, training=False))
-        path = os.path.join(self.directory, f"epoch-{epoch + 1:04d}.png")
-        plots.save_samples(samples, path, real=self.real, title=f"epoch {epoch + 1}",
+        path = os.path.join(self.directory, f"img-{images:09d}.png")
+        plots.save_samples(samples, path, real=self.real, title=f"{images / 1000:g} kimg",
                            columns=self.columns, labels=self.labels,
                            class_names=self.model.class_names)
         if self._writer is not None and samples.ndim == 4:
             with self._writer.as_default():
                 grid = plots.image_grid(samples, self.columns)
-                tf.summary.image("samples", grid[None], step=epoch + 1)
+                tf.summary.image("samples", grid[None], step=step)
             self._writer.flush()
 
     def on_train_end(self, logs=None):
-        frames = sorted(glob.glob(os.path.join(self.directory, "epoch-*.png")))
+        frames = sorted(glob.glob(os.path.join(self.directory, "img-*.png")))
         if frames:
             plots.save_animation(frames, os.path.join(self.directory, "animation.gif"))
 
@@ -102,20 +147,24 @@ class LossPlot(keras.callbacks.Callback):
 
     Args:
         path: the PNG file for the curves.
+        every: a `Cadence`: redraw at the end of an epoch that reached a due point, and at
+            the end of training.
         csv_path: the CSV file, one row per epoch (`epoch` counts from 0, as in Keras).
-        every: redraw every this many epochs; the last epoch is always drawn.
     """
 
-    def __init__(self, path, csv_path=None, every=1):
+    def __init__(self, path, every, csv_path=None):
         super().__init__()
         self.path = path
-        self.csv_path = csv_path
         self.every = every
+        self.csv_path = csv_path
         self.history = None
+        self._drawn_step = None
 
     def on_epoch_begin(self, epoch, logs=None):
         if self.history is None:
             self.history = self._read_rows(epoch)
+        if self._drawn_step is None:
+            self._drawn_step = self.model.step
 
     def on_epoch_end(self, epoch, logs=None):
         logs = {name: float(value) for name, value in (logs or {}).items()}
@@ -123,8 +172,10 @@ class LossPlot(keras.callbacks.Callback):
             self.history.setdefault(name, []).append(value)
         if self.csv_path:
             self._write_rows()
-        if _due(epoch, self.every, self.params):
+        step = self.model.step
+        if self.every.crossed(self._drawn_step, step) or _last_epoch(epoch, self.params):
             plots.save_loss_plot(self.history, self.path)
+            self._drawn_step = step
 
     def _read_rows(self, first_epoch):
         if not (self.csv_path and os.path.exists(self.csv_path)):
@@ -151,8 +202,9 @@ def _all_finite(values):
 class Checkpoint(keras.callbacks.Callback):
     """Saves the whole GAN (networks, optimizers, noise seed) into the run's `checkpoints/`.
 
-    It saves after every `every`-th epoch and, with `minutes`, also mid-epoch whenever that much
-    time has passed since the last save, so that a killed run loses at most `minutes` of work.
+    It saves at the due points of `every` and at the end of training, and with `minutes` also
+    whenever that much time has passed since the last save, so that a killed run loses at most
+    `minutes` of work. A save inside an epoch is a mid-epoch checkpoint.
     Files are written under a temporary name and renamed, so a crash never leaves a broken
     latest checkpoint. Nothing is saved while the logs or weights are not finite: the last good
     checkpoint stays. Only the newest `keep` checkpoints are kept.
@@ -163,46 +215,57 @@ class Checkpoint(keras.callbacks.Callback):
     Args:
         run: the run directory (a path or a `kgan.rundir.RunDir`); files go to its
             `checkpoints/`.
-        every: save every this many epochs; the last epoch is always saved.
-        minutes: also save mid-epoch every this many minutes (0: only after epochs).
+        every: a `Cadence`.
+        steps_per_epoch: batches in a whole epoch, which turns a step count into a `Position`.
+        minutes: also save every this many minutes (0: only at the due points).
         start: the `Position` training starts from (default: the beginning).
         metric_state: the metrics' running state at `start`, from `kgan.rundir.metric_state`.
         keep: how many of the newest checkpoints to keep.
     """
 
-    def __init__(self, run, every=1, minutes=0.0, start=None, metric_state=None, keep=2):
+    def __init__(self, run, every, steps_per_epoch, minutes=0.0, start=None, metric_state=None,
+                 keep=2):
         super().__init__()
         self.run = run if isinstance(run, RunDir) else RunDir(run)
         self.every = every
+        self.steps_per_epoch = steps_per_epoch
         self.minutes = minutes
         self.start = start or Position(0)
         self.metric_state = metric_state
         self.keep = keep
         self._last_save = None
+        self._due_at_epoch_end = False
 
     def on_train_begin(self, logs=None):
         if self._last_save is None:
             self._last_save = time.monotonic()
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._epoch = epoch
-        # Keras counts batches from 0 in every fit() call; a run resumed mid-epoch starts late.
-        self._offset = self.start.batch if epoch == self.start.epoch else 0
-        if self._offset and self.metric_state:
+        # A run resumed mid-epoch restores the epoch's running means where it stopped.
+        if epoch == self.start.epoch and self.start.batch and self.metric_state:
             for metric in self.model.metrics:
                 for variable, value in zip(metric.variables, self.metric_state[metric.name]):
                     variable.assign(value)
 
     def on_train_batch_end(self, batch, logs=None):
-        # The last batch's checkpoint is the epoch's own, saved after the epoch's callbacks ran.
-        if (not self.minutes or batch + 1 == self.params["steps"]
-                or time.monotonic() - self._last_save < 60.0 * self.minutes):
+        step = self.model.step
+        due = self.every.due(step) or (
+            self.minutes and time.monotonic() - self._last_save >= 60.0 * self.minutes)
+        if not due:
             return
-        self._save(Position(self._epoch, self._offset + batch + 1), logs)
+        if batch + 1 == self.params["steps"]:
+            # The epoch's last batch: saved after the epoch's other callbacks ran.
+            self._due_at_epoch_end = True
+        else:
+            self._save(self._position(step), logs)
 
     def on_epoch_end(self, epoch, logs=None):
-        if _due(epoch, self.every, self.params):
-            self._save(Position(epoch + 1), logs)
+        if self._due_at_epoch_end or _last_epoch(epoch, self.params):
+            self._save(self._position(self.model.step), logs)
+        self._due_at_epoch_end = False
+
+    def _position(self, step):
+        return Position(*divmod(step, self.steps_per_epoch))
 
     def _save(self, position, logs):
         if not _all_finite((logs or {}).values()) or not _all_finite(self.model.get_weights()):
@@ -283,41 +346,57 @@ def diversity(samples, pairs=2048, seed=0):
     return float(np.linalg.norm(flat[i[keep]] - flat[j[keep]], axis=1).mean())
 
 
+def diversity_ratio(fake, real, labels=None, seed=0):
+    """The generated samples' `diversity` over the real samples'; near 1 for a generator that
+    varies as much as the data, far below it for a collapsed one.
+
+    With `labels` (a conditional generator's fakes, generated for the real samples' labels),
+    the ratio is taken class by class and averaged over the classes with at least two
+    samples: a conditional generator must vary within each class, and the mix of classes
+    alone would make even a collapsed one look varied.
+    """
+    if labels is None:
+        return diversity(fake, seed=seed) / diversity(real, seed=seed)
+    ratios = [diversity(fake[labels == label], seed=seed) / diversity(real[labels == label], seed=seed)
+              for label in np.unique(labels) if np.sum(labels == label) >= 2]
+    return float(np.mean(ratios))
+
+
 class Evaluation(keras.callbacks.Callback):
     """Scores the generator during training, keeps the best checkpoint, and warns of collapse.
 
-    Every `every` epochs it generates `len(real)` samples from a fixed latent batch, computes
-    `metric` against `real`, appends the result to `RUN/metrics.jsonl`, saves the GAN as
-    `RUN/checkpoints/best.keras` when the metric improves (GAN quality often peaks before the
-    last epoch), and prints a warning when the samples' diversity falls below
-    `collapse_ratio` times the real data's.
+    At the due points of `every` it generates `len(real)` samples from a fixed latent batch,
+    computes `metric` against `real`, appends the result to `RUN/metrics.jsonl` and saves the
+    GAN as `RUN/checkpoints/best.keras` when the metric improves (GAN quality often peaks before
+    the last step). The first time the samples' `diversity_ratio` falls below
+    `collapse_ratio` it warns, once, with what to try.
 
     Args:
         run: the `kgan.rundir.RunDir`.
         real: real samples in the generator's range, e.g. from `kgan.evaluate.real_samples`.
+        every: a `Cadence`.
         metric: one of `kgan.evaluate.OFFLINE_METRICS` (lower is better, no download).
-        every: evaluate every this many epochs (and after the last).
         seed: seeds the latent batch.
         collapse_ratio: the diversity ratio below which to warn.
-        start_epoch: the epoch a resumed run starts from: records of later epochs, which it
+        start_step: the step a resumed run starts from: records of later steps, which it
             will train again, are dropped.
         real_labels: the real samples' classes, for a conditional GAN: it generates one sample
             of each.
     """
 
-    def __init__(self, run, real, metric="swd", every=1, seed=0, collapse_ratio=0.5,
-                 start_epoch=0, real_labels=None):
+    def __init__(self, run, real, every, metric="swd", seed=0, collapse_ratio=COLLAPSE_RATIO,
+                 start_step=0, real_labels=None):
         super().__init__()
         self.run = run
         self.real = real
+        self.every = every
         self.real_labels = real_labels
         self.metric = metric
-        self.every = every
         self.seed = seed
         self.collapse_ratio = collapse_ratio
-        self.start_epoch = start_epoch
+        self.start_step = start_step
         self._records_read = False  # once, before the first fit() call
-        self.real_diversity = diversity(real, seed=seed)
+        self._warned = False
         self.best = None
 
     def on_train_begin(self, logs=None):
@@ -331,29 +410,36 @@ class Evaluation(keras.callbacks.Callback):
             return
         with open(path) as f:
             records = [json.loads(line) for line in f]
-        kept = [record for record in records if record.get("epoch", 0) <= self.start_epoch]
+        kept = [record for record in records if (record.get("step") or 0) <= self.start_step]
         if len(kept) < len(records):
             with atomic_path(path) as tmp, open(tmp, "w") as f:
                 f.writelines(json.dumps(record) + "\n" for record in kept)
         scores = [record[self.metric] for record in kept
-                  if self.metric in record and "epoch" in record]
+                  if self.metric in record and record.get("reference") == "train"]
         self.best = min(scores, default=None)
 
-    def on_epoch_end(self, epoch, logs=None):
-        if not _due(epoch, self.every, self.params):
-            return
+    def on_train_batch_end(self, batch, logs=None):
+        step = self.model.step
+        if self.every.due(step):
+            self.evaluate(step)
+
+    def evaluate(self, step):
+        """Scores the generator as it is now, at training step `step`."""
         fake = self.model.generate(len(self.real), seed=self.seed, labels=self.real_labels)
-        ratio = diversity(fake, seed=self.seed) / self.real_diversity
+        ratio = diversity_ratio(fake, self.real, self.real_labels, seed=self.seed)
         results = compute_metrics(self.real, fake, [self.metric])
-        record = {"epoch": epoch + 1, "step": self.model.step, "reference": "train",
-                  "num_real": len(self.real), "num_fake": len(fake), "diversity_ratio": ratio,
-                  **results}
+        kimg = step * self.every.batch_size / 1000
+        record = {"kimg": kimg, "step": step, "reference": "train", "num_real": len(self.real),
+                  "num_fake": len(fake), "diversity_ratio": ratio, **results}
         append_record(self.run.path(METRICS), record)
         value = results[self.metric]
         if (self.best is None or value < self.best) and _all_finite(self.model.get_weights()):
             self.best = value
             save_model(self.model, self.run.best)
-        if ratio < self.collapse_ratio:
-            print(f"warning: possible mode collapse at epoch {epoch + 1}: the samples' diversity "
-                  f"is {ratio:.2f} of the data's (threshold {self.collapse_ratio})",
+        if ratio < self.collapse_ratio and not self._warned:
+            self._warned = True
+            print(f"warning: at {kimg:g} kimg the samples vary {ratio:.2f} times as much as the "
+                  f"data{' within a class' if self.real_labels is not None else ''} (below "
+                  f"{self.collapse_ratio}): the generator may be collapsing. {COLLAPSE_ADVICE} "
+                  f"RUN/metrics.jsonl keeps the ratio of every evaluation.",
                   file=sys.stderr, flush=True)

@@ -60,20 +60,21 @@ _POSITIVE = click.IntRange(min=1)
 @click.option("--dataset", help="gaussian or mixture (built in), pokemon, mnist, fashion_mnist or folder:PATH.  [default: the preset's data set; gaussian without --preset]")
 @click.option("--preset", help="Networks and training defaults.  [default: the dataset's own]")
 @click.option("--epochs", type=_POSITIVE, help="Training epochs.  [default: the preset's]")
+@click.option("--kimg", type=click.FloatRange(min=0, min_open=True), help="Train on this many thousand images instead of --epochs (it may end mid-epoch).")
 @click.option("--batch-size", type=_POSITIVE, help="Global batch size.  [default: the preset's]")
 @click.option("--lr-d", type=float, help="Discriminator learning rate.  [default: the preset's]")
 @click.option("--lr-g", type=float, help="Generator learning rate.  [default: the preset's]")
 @click.option("--latent-dim", type=_POSITIVE, help="Latent size.  [default: the preset's]")
 @click.option("--conditional", is_flag=True, default=None, help="A conditional GAN: the networks take the data set's class labels (a folder's classes are its subfolders).  [default: the preset's]")
-@click.option("--save-every", type=_POSITIVE, help="Epochs between samples, loss plots and checkpoints.  [default: the preset's]")
+@click.option("--save-every", type=click.FloatRange(min=0, min_open=True), help="Thousands of training images (kimg) between sample grids, loss plots and checkpoints; the end of training is always saved.  [default: the preset's]")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seeds weights, noise and data order.")
 @click.option("--deterministic", is_flag=True, default=None, help="Deterministic kernels (TensorFlow's op determinism): the same command gives a bit-equal run on any device.")
 @click.option("--checkpoint-minutes", type=click.FloatRange(min=0), help="Also checkpoint mid-epoch every M minutes (0: after epochs only).  [default: the preset's]")
 @click.option("--run-dir", type=click.Path(file_okay=False), help="Run directory.  [default: runs/DATASET-TIMESTAMP]")
 @click.option("--data-dir", type=click.Path(), help="Where the data set lives (manual downloads).")
-@click.option("--resume", "resume_dir", type=click.Path(file_okay=False), help="Continue the run in this directory from its newest checkpoint; only --epochs, --strategy, --replicas and --quiet may be given, the rest comes from its config.json.")
+@click.option("--resume", "resume_dir", type=click.Path(file_okay=False), help="Continue the run in this directory from its newest checkpoint; only --epochs or --kimg, --strategy, --replicas and --quiet may be given, the rest comes from its config.json.")
 @click.option("--tensorboard", is_flag=True, help="Also log losses and sample grids to RUN/tensorboard/.")
-@click.option("--eval-every", type=click.IntRange(min=0), help="Score the generator every N epochs (0: never), keep checkpoints/best.keras, warn of mode collapse.  [default: the preset's: 1 for the image presets, 0 for gaussian]")
+@click.option("--eval-every", type=click.FloatRange(min=0), help="Score the generator every N thousand training images (kimg; 0: never), keep checkpoints/best.keras, warn of mode collapse.  [default: the preset's: 500 for the image presets, 0 for gaussian]")
 @click.option("--eval-metric", default="swd", show_default=True, help="The metric of --eval-every (offline, lower is better).")
 @click.option("--eval-samples", type=click.IntRange(min=2), default=1024, show_default=True, help="Real and generated samples per evaluation.")
 @click.option("--strategy", type=click.Choice(STRATEGIES), default="auto", show_default=True, help="auto: MirroredStrategy on several GPUs, else the default; multiworker reads TF_CONFIG.")
@@ -91,15 +92,15 @@ _POSITIVE = click.IntRange(min=1)
 @click.option("--spectral-norm", is_flag=True, default=None, help="Spectral normalisation of the discriminator's layers.")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 @_user_errors
-def fit(dataset, preset, epochs, batch_size, lr_d, lr_g, latent_dim, conditional, save_every,
+def fit(dataset, preset, epochs, kimg, batch_size, lr_d, lr_g, latent_dim, conditional, save_every,
         seed, deterministic, checkpoint_minutes, run_dir, data_dir, resume_dir, tensorboard, eval_every,
         eval_metric, eval_samples, strategy, replicas, sync_batchnorm, precision, jit, loss,
         gp_weight, r1_gamma, r1_every, d_steps, ema, augment, spectral_norm, quiet):
     """Train a GAN and write a run directory (config, checkpoints, samples, losses)."""
     if resume_dir:
-        _refuse_options_besides("epochs", "strategy", "replicas", "quiet", "resume_dir")
-        train.resume(resume_dir, epochs=epochs, strategy=strategy, replicas=replicas,
-                     verbose=not quiet)
+        _refuse_options_besides("epochs", "kimg", "strategy", "replicas", "quiet", "resume_dir")
+        train.resume(resume_dir, epochs=epochs, kimg=kimg, strategy=strategy,
+                     replicas=replicas, verbose=not quiet)
         return
     train.fit(dataset=dataset, preset=preset, run_dir=run_dir, seed=seed,
               data_dir=data_dir, tensorboard=tensorboard, eval_every=eval_every,
@@ -107,7 +108,7 @@ def fit(dataset, preset, epochs, batch_size, lr_d, lr_g, latent_dim, conditional
               replicas=replicas, sync_batchnorm=sync_batchnorm, precision=precision, jit=jit,
               loss=loss, gp_weight=gp_weight, r1_gamma=r1_gamma, r1_every=r1_every,
               d_steps=d_steps, ema=ema, augment=augment, spectral_norm=spectral_norm,
-              verbose=not quiet, epochs=epochs, batch_size=batch_size,
+              verbose=not quiet, epochs=epochs, kimg=kimg, batch_size=batch_size,
               lr_d=lr_d, lr_g=lr_g, latent_dim=latent_dim, conditional=conditional,
               save_every=save_every,
               deterministic=deterministic, checkpoint_minutes=checkpoint_minutes)

@@ -6,6 +6,7 @@ given. Every dataset names its default preset.
 
 import dataclasses
 import json
+import math
 
 import keras
 import tensorflow as tf
@@ -14,6 +15,13 @@ from kgan import losses, optimizers, precision
 from kgan.errors import KganError, lookup
 from kgan.gan import GAN
 from kgan.nets import NETWORKS
+
+
+# Thousands of training images between sample grids, loss plots and checkpoints, and between
+# evaluations, unless a preset says otherwise: far enough apart that their work costs under 5%
+# of the training time (scripts/RESULTS.md, "What surrounds the step").
+SAVE_EVERY_KIMG = 50.0
+EVAL_EVERY_KIMG = 500.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,7 +36,9 @@ class Preset:
         dataset: the dataset `kgan fit --preset NAME` uses when none is given.
         conditional: condition the networks on the data set's class labels (a conditional
             GAN; see `kgan.nets.conditional`).
-        epochs: training epochs.
+        epochs: training epochs (unless `kimg` is set).
+        kimg: a training budget in thousands of images seen instead of `epochs` (0: use
+            `epochs`); training stops at the step that reaches it, which may be mid-epoch.
         batch_size: the global batch size.
         lr_d: the discriminator's learning rate.
         lr_g: the generator's learning rate.
@@ -49,10 +59,12 @@ class Preset:
             samples, evaluation and export (0: off; 0.999 is common).
         ema_rampup: the average's half-life at most this share of the steps taken so far
             (`kgan.optimizers`; 0: Keras' fixed decay from the first step).
-        save_every: write samples, the loss plot and a checkpoint every this many epochs (and
-            after the last).
-        eval_every: score the generator with the offline SWD every this many epochs and keep
-            `checkpoints/best.keras` (0: never); `kgan fit --eval-every` overrides it.
+        save_every: write samples, the loss plot and a checkpoint every this many thousand
+            training images (kimg; and at the end of training).
+        eval_every: score the generator with the offline SWD every this many kimg and keep
+            `checkpoints/best.keras` (0: never); `kgan fit --eval-every` overrides it. Both
+            defaults keep their work under 5% of the training time (scripts/RESULTS.md,
+            "What surrounds the step").
         checkpoint_minutes: also checkpoint mid-epoch every this many minutes, so that a killed
             run loses at most that much work (0: only after epochs).
         deterministic: deterministic kernels (`tf.config.experimental.enable_op_determinism`),
@@ -86,8 +98,9 @@ class Preset:
     ema_rampup: float = 0.05
     augment: str = ""
     spectral_norm: bool = False
-    save_every: int = 1
-    eval_every: int = 0
+    kimg: float = 0.0
+    save_every: float = SAVE_EVERY_KIMG
+    eval_every: float = 0.0
     checkpoint_minutes: float = 0.0
     deterministic: bool = False
     conditional: bool = False
@@ -97,14 +110,16 @@ class Preset:
 
     def __post_init__(self):
         """Checks the fields, so that a bad preset or override is one clear `KganError`."""
-        for field in ("epochs", "batch_size", "latent_dim", "save_every", "r1_every", "d_steps"):
+        for field in ("epochs", "batch_size", "latent_dim", "r1_every", "d_steps"):
             if getattr(self, field) < 1:
                 raise KganError(f"{field} must be at least 1 (got {getattr(self, field)})")
         for field in ("lr_d", "lr_g"):
             if not getattr(self, field) > 0:
                 raise KganError(f"{field} must be positive (got {getattr(self, field)})")
+        if not self.save_every > 0:
+            raise KganError(f"save_every must be positive (got {self.save_every})")
         for field in ("checkpoint_minutes", "r1_gamma", "weight_decay", "eval_every",
-                      "ema_rampup"):
+                      "ema_rampup", "kimg"):
             if getattr(self, field) < 0:
                 raise KganError(f"{field} must be 0 or more (got {getattr(self, field)})")
         if not 0 <= self.ema < 1:
@@ -145,6 +160,13 @@ class Preset:
         if given.get("loss", self.loss) != self.loss:
             given = {**LOSS_DEFAULTS.get(given["loss"], {}), **given}
         return dataclasses.replace(self, **given)
+
+    def total_steps(self, steps_per_epoch):
+        """The generator steps of the whole run: `kimg`'s images rounded up to whole batches,
+        or `epochs` whole epochs."""
+        if self.kimg:
+            return math.ceil(1000 * self.kimg / self.batch_size)
+        return self.epochs * steps_per_epoch
 
     def _optimizer(self, learning_rate, total_steps, ema=0.0):
         if self.lr_schedule == "cosine":
@@ -190,7 +212,7 @@ class Preset:
         gan = GAN(generator, discriminator, self.latent_dim, num_classes,
                   class_names=class_names if num_classes else None, seed=seed,
                   name=f"gan_{self.name}")
-        generator_steps = self.epochs * steps_per_epoch
+        generator_steps = self.total_steps(steps_per_epoch)
         # The discriminator takes d_steps updates per generator update: its schedule must last
         # as many iterations, or a decaying rate reaches 0 a d_steps-th of the way through.
         gan.compile(
@@ -264,7 +286,7 @@ _POKEMON = Preset(
     lr_g=4e-4,
     ema=0.999,
     checkpoint_minutes=10.0,
-    eval_every=1,
+    eval_every=EVAL_EVERY_KIMG,
 )
 
 PRESETS = {
@@ -283,7 +305,7 @@ PRESETS = {
             lr_d=0.01,
             lr_g=0.01,
             lr_schedule="cosine",
-            save_every=10,
+            save_every=10.0,  # 10 epochs of the 1,000 points
             # A 2-d linear generator gains nothing from 16-bit arithmetic.
             precision="fp32",
         ),
@@ -311,7 +333,7 @@ PRESETS = {
                 lr_g=2e-4,
                 weight_decay=1e-5,
                 checkpoint_minutes=10.0,
-                eval_every=1,
+                eval_every=EVAL_EVERY_KIMG,
             )
             for name, networks, dataset in [
                 ("mnist", "dcgan28", "mnist"),

@@ -6,6 +6,7 @@ here.
 
 import datetime
 import importlib.util
+import math
 import os
 import tempfile
 
@@ -40,17 +41,17 @@ def fit(dataset=None, preset=None, run_dir=None, seed=0, data_dir=None, tensorbo
         seed: seeds the weights, the noise and the data order.
         data_dir: where the data set lives, for data that cannot be downloaded.
         tensorboard: also write losses, accuracies and sample grids to `RUN/tensorboard/`.
-        eval_every: score the generator every this many epochs (0: never) with `eval_metric`
-            on `eval_samples` samples, keeping `checkpoints/best.keras` (see `Evaluation`);
-            defaults to the preset's (every epoch for the image presets).
+        eval_every: score the generator every this many thousand training images (kimg; 0:
+            never) with `eval_metric` on `eval_samples` samples, keeping
+            `checkpoints/best.keras` (see `Evaluation`); defaults to the preset's.
         eval_metric: an offline metric where lower is better: `swd`.
         eval_samples: how many real and generated samples each evaluation compares.
         strategy: `auto`, `default`, `mirrored` or `multiworker` (see `kgan.distribute`).
         replicas: split a GPU-less CPU into this many replicas (for `mirrored`).
         verbose: print progress and the final summary.
-        **overrides: preset fields to change (`epochs`, `batch_size`, `lr_d`, `lr_g`,
-            `latent_dim`, `save_every`, `checkpoint_minutes`, `deterministic`, `precision`, ...);
-            `None` keeps the preset's value.
+        **overrides: preset fields to change (`epochs` or `kimg`, `batch_size`, `lr_d`,
+            `lr_g`, `latent_dim`, `save_every`, `checkpoint_minutes`, `deterministic`,
+            `precision`, ...); `None` keeps the preset's value.
 
     Returns:
         The trained `kgan.GAN`.
@@ -60,6 +61,10 @@ def fit(dataset=None, preset=None, run_dir=None, seed=0, data_dir=None, tensorbo
     """
     if dataset is None:
         dataset = get_preset(preset).dataset if preset else "gaussian"
+    if overrides.get("epochs") is not None:
+        if overrides.get("kimg") is not None:
+            raise KganError("give --epochs or --kimg, not both")
+        overrides["kimg"] = 0.0  # the epochs are the budget
     preset = get_preset(preset or data.default_preset(dataset)).with_overrides(**overrides)
     if eval_every is None:
         eval_every = preset.eval_every
@@ -71,6 +76,7 @@ def fit(dataset=None, preset=None, run_dir=None, seed=0, data_dir=None, tensorbo
     if tensorboard and importlib.util.find_spec("tensorboard") is None:
         raise KganError("--tensorboard needs the tensorboard package: pip install 'kgan[tensorboard]'")
     config = {
+        "cadence": CADENCE_UNIT,
         "dataset": dataset,
         "data_dir": data_dir,
         "seed": seed,
@@ -89,7 +95,7 @@ def fit(dataset=None, preset=None, run_dir=None, seed=0, data_dir=None, tensorbo
     return _train(run, config, strategy, examples, verbose=verbose)
 
 
-def resume(run_dir, epochs=None, strategy="auto", replicas=None, verbose=True):
+def resume(run_dir, epochs=None, strategy="auto", replicas=None, verbose=True, kimg=None):
     """Continues an interrupted run from its newest checkpoint, exactly where it stopped.
 
     Weights, both optimizers' state, the data order and the noise all continue as in an
@@ -102,18 +108,25 @@ def resume(run_dir, epochs=None, strategy="auto", replicas=None, verbose=True):
         strategy: the distribution strategy, as in `fit`; it may differ from the first run's.
         replicas: split a GPU-less CPU into this many replicas.
         verbose: print progress and the final summary.
+        kimg: a new training budget in thousands of images, instead of `epochs`.
 
     Returns:
         The trained `kgan.GAN`.
     """
+    if epochs is not None and kimg is not None:
+        raise KganError("give --epochs or --kimg, not both")
     run = RunDir(run_dir)
     config = run.read_config()
-    if epochs is not None:
+    changed = epochs is not None or kimg is not None
+    if changed:
+        # A new budget replaces the old one, whichever unit either is in.
         config["preset"] = Preset.from_config(config["preset"]).with_overrides(
-            epochs=epochs).get_config()
+            epochs=epochs, kimg=0.0 if epochs is not None else kimg).get_config()
     strategy = distribute.make_strategy(strategy, replicas)
     examples = _load_examples(config, strategy)
-    if epochs is not None:
+    if config.get("cadence") != CADENCE_UNIT:
+        config, changed = _cadence_in_kimg(config, len(examples)), True
+    if changed:
         run.write_config(config)
     run.remove_partial_files()
     checkpoint = run.latest_checkpoint()
@@ -122,6 +135,22 @@ def resume(run_dir, epochs=None, strategy="auto", replicas=None, verbose=True):
               f"{checkpoint.position.batch} from {checkpoint.path}" if checkpoint else
               f"{run_dir} has no checkpoint yet: starting it from the beginning")
     return _train(run, config, strategy, examples, checkpoint, verbose=verbose)
+
+
+# The unit of config.json's `save_every` and evaluation `every`; runs written before it was
+# recorded counted them in epochs.
+CADENCE_UNIT = "kimg"
+
+
+def _cadence_in_kimg(config, num_examples):
+    """An older run's config with its epoch cadences turned into kimg (the same points)."""
+    preset = config["preset"]
+    kimg_per_epoch = steps_per_epoch(num_examples, preset["batch_size"]) * preset["batch_size"] / 1000
+    evaluation = config.get("evaluation") or {"every": 0}
+    return {**config, "cadence": CADENCE_UNIT,
+            "preset": {**preset, "save_every": preset["save_every"] * kimg_per_epoch,
+                       "eval_every": preset.get("eval_every", 0) * kimg_per_epoch},
+            "evaluation": {**evaluation, "every": evaluation["every"] * kimg_per_epoch}}
 
 
 def _load_examples(config, strategy):
@@ -183,6 +212,7 @@ def _train_with(run, config, strategy, examples, checkpoint, verbose):
         print(f"Training on {strategy.num_replicas_in_sync} replicas ({type(strategy).__name__})")
     points = examples.values.ndim == 2
     tensorboard = config.get("tensorboard", False)
+    saves = kcallbacks.Cadence(preset.save_every, preset.batch_size)
     stop = kcallbacks.StopOnNaN()
     # Progress first: its examples/s then times the training, not the saving that follows.
     callbacks = [kcallbacks.Progress(preset.batch_size)] if verbose else []
@@ -190,14 +220,13 @@ def _train_with(run, config, strategy, examples, checkpoint, verbose):
         stop,
         kcallbacks.SampleGrid(
             run.path(rundir.SAMPLES),
+            saves,
             num_samples=1000 if points else 64,
             seed=seed,
-            every=preset.save_every,
             real=examples.values if points else None,
             summary_dir=run.path(rundir.TENSORBOARD, "samples") if tensorboard else None,
         ),
-        kcallbacks.LossPlot(run.path(rundir.LOSSES), csv_path=run.path(rundir.HISTORY),
-                            every=preset.save_every),
+        kcallbacks.LossPlot(run.path(rundir.LOSSES), saves, csv_path=run.path(rundir.HISTORY)),
     ]
     if tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(run.path(rundir.TENSORBOARD)))
@@ -205,13 +234,15 @@ def _train_with(run, config, strategy, examples, checkpoint, verbose):
     if evaluation["every"]:
         real = real_samples(examples, evaluation["samples"], seed)
         callbacks.append(kcallbacks.Evaluation(
-            run, real.values, evaluation["metric"], evaluation["every"], seed,
-            start_epoch=start.epoch, real_labels=real.labels if preset.conditional else None))
+            run, real.values, kcallbacks.Cadence(evaluation["every"], preset.batch_size),
+            evaluation["metric"], seed, start_step=start.epoch * per_epoch + start.batch,
+            real_labels=real.labels if preset.conditional else None))
     # Last: a checkpoint after an epoch means every output of that epoch is written.
     callbacks.append(kcallbacks.Checkpoint(
-        run, every=preset.save_every, minutes=preset.checkpoint_minutes, start=start,
+        run, saves, per_epoch, minutes=preset.checkpoint_minutes, start=start,
         metric_state=rundir.metric_state(checkpoint.path) if checkpoint else None))
-    _fit_from(gan, dataset_from, preset.epochs, per_epoch, start, callbacks, strategy)
+    _fit_from(gan, dataset_from, preset.total_steps(per_epoch), per_epoch, start, callbacks,
+              strategy)
     if stop.reason:
         raise KganError(
             f"training stopped: {stop.reason}; the last good checkpoint stays in "
@@ -232,28 +263,25 @@ def _train_with(run, config, strategy, examples, checkpoint, verbose):
     return gan
 
 
-def _fit_from(gan, dataset_from, epochs, per_epoch, start, callbacks, strategy):
-    """Trains `gan` from `start` to the end of epoch `epochs` with one set of callbacks.
+def _fit_from(gan, dataset_from, total_steps, per_epoch, start, callbacks, strategy):
+    """Trains `gan` from `start` to step `total_steps` with one set of callbacks.
 
-    Keras' `fit` cannot begin part-way into an epoch, so a run resumed mid-epoch trains the rest
-    of that epoch in one `fit` call and the remaining epochs in another. Both report to the same
-    callbacks, which see the run's total epochs and each call's own number of steps.
+    Keras' `fit` cannot begin or end part-way into an epoch, so a run resumed mid-epoch trains
+    the rest of that epoch in one `fit` call, the whole epochs in another, and a budget that
+    ends mid-epoch (`kimg`) the last part in a third. All report to the same callbacks, which
+    see the run's total epochs and each call's own number of steps.
 
     Args:
         gan: the compiled GAN.
         dataset_from: `(epoch, batch) -> tf.data.Dataset` of the batches from that position on.
-        epochs: the last epoch (exclusive), as in `fit`.
+        total_steps: the step to train to.
         per_epoch: batches in a whole epoch.
         start: the `Position` to start from.
         callbacks: Keras callbacks.
         strategy: the distribution strategy (`MultiWorkerMirroredStrategy` needs kgan's loop).
     """
-    phases = [(start.epoch, start.epoch + 1, start.batch)] if start.batch else []
-    first_whole_epoch = start.epoch + bool(start.batch)
-    if first_whole_epoch < epochs:
-        phases.append((first_whole_epoch, epochs, 0))
-    for first, last, skip in phases:
-        steps = per_epoch - skip
+    epochs = math.ceil(total_steps / per_epoch)
+    for first, last, skip, steps in _phases(start, total_steps, per_epoch):
         callback_list = keras.callbacks.CallbackList(callbacks, add_history=True, model=gan,
                                                      epochs=epochs, steps=steps)
         if distribute.is_multiworker(strategy):
@@ -266,6 +294,26 @@ def _fit_from(gan, dataset_from, epochs, per_epoch, start, callbacks, strategy):
                     verbose=0)
         if gan.stop_training:
             return
+
+
+def _phases(start, total_steps, per_epoch):
+    """The `fit` calls from `start` to step `total_steps`, as `(first epoch, last epoch
+    (exclusive), batches to skip in the first, steps per epoch)`: the rest of an epoch begun
+    before, the whole epochs, and a last epoch cut short."""
+    phases = []
+    epoch, skip = start.epoch, start.batch
+    if skip and epoch * per_epoch + skip < total_steps:
+        phases.append((epoch, epoch + 1, skip,
+                       min(per_epoch, total_steps - epoch * per_epoch) - skip))
+        epoch += 1
+    whole_epochs = total_steps // per_epoch
+    if epoch < whole_epochs:
+        phases.append((epoch, whole_epochs, 0, per_epoch))
+        epoch = whole_epochs
+    rest = total_steps - epoch * per_epoch
+    if rest > 0:
+        phases.append((epoch, epoch + 1, 0, rest))
+    return phases
 
 
 def _default_run_dir(dataset):

@@ -9,7 +9,7 @@ from conftest import assert_weights_equal, make_gaussian_gan
 from scipy.linalg import sqrtm
 
 import kgan
-from kgan.callbacks import Evaluation, diversity
+from kgan.callbacks import Cadence, Evaluation, diversity
 from kgan.errors import KganError
 from kgan.evaluate import compute_metrics, evaluate, parse_metrics
 from kgan.metrics import (
@@ -147,7 +147,7 @@ def test_fit_with_evaluation_keeps_the_best_checkpoint(tmp_path):
              eval_samples=200, verbose=False)
     with open(run / "metrics.jsonl") as f:
         records = [json.loads(line) for line in f]
-    assert [r["epoch"] for r in records] == [1, 2, 3]
+    assert [(r["kimg"], r["step"]) for r in records] == [(1, 10), (2, 20), (3, 30)]
     assert all(0 < r["diversity_ratio"] for r in records)
     best = min(records, key=lambda record: record["swd"])
     assert keras.saving.load_model(run / "checkpoints" / "best.keras").step == best["step"]
@@ -157,26 +157,26 @@ def test_evaluation_callback_warns_of_collapse(tmp_path, capsys):
     gan = make_gaussian_gan()
     kernel, bias = gan.generator.get_weights()
     gan.generator.set_weights([np.zeros_like(kernel), bias])  # every z -> one point
-    callback = Evaluation(RunDir(str(tmp_path)), kgan.data.gaussian_points(100), every=1)
+    callback = Evaluation(RunDir(str(tmp_path)), kgan.data.gaussian_points(100), Cadence(1, 100))
     callback.set_model(gan)
-    callback.params = {"epochs": 1}
-    callback.on_epoch_end(0)
-    assert "possible mode collapse at epoch 1" in capsys.readouterr().err
+    callback.evaluate(step=10)
+    assert "at 1 kimg the samples vary 0.00 times as much as the data" in capsys.readouterr().err
     assert (tmp_path / "checkpoints" / "best.keras").is_file()
+    callback.evaluate(step=20)  # once is enough
+    assert capsys.readouterr().err == ""
 
 
 def test_evaluation_keeps_the_best_epochs_weights_not_the_last(tmp_path):
     gan = make_gaussian_gan()
     real = kgan.data.gaussian_points(500)
-    callback = Evaluation(RunDir(str(tmp_path)), real, every=1)
+    callback = Evaluation(RunDir(str(tmp_path)), real, Cadence(1, 100))
     callback.set_model(gan)
-    callback.params = {"epochs": 3}
     kernel, bias = gan.generator.get_weights()
     # z @ K + b with K = L^T and L L^T the data's covariance matches the data's moments.
     good = [np.linalg.cholesky(np.cov(real.T)).T.astype("float32"), real.mean(0).astype("float32")]
     for epoch, weights in enumerate([[kernel, bias], good, [np.zeros_like(kernel), bias]]):
         gan.generator.set_weights(weights)
-        callback.on_epoch_end(epoch)
+        callback.evaluate(step=10 * (epoch + 1))
     with open(tmp_path / "metrics.jsonl") as f:
         scores = [json.loads(line)["swd"] for line in f]
     assert scores[1] < min(scores[0], scores[2])

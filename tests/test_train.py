@@ -12,9 +12,10 @@ import kgan
 from kgan import callbacks as kcallbacks
 from kgan import data
 from kgan.errors import KganError
+from kgan.presets import EVAL_EVERY_KIMG
 from kgan.rundir import Position, RunDir
 
-# 1,000 points at batch 100: 10 steps an epoch, a fraction of a second.
+# 1,000 points at batch 100: 10 steps an epoch (1 kimg), a fraction of a second.
 FAST = {"dataset": "gaussian", "batch_size": 100, "save_every": 1, "verbose": False}
 
 
@@ -22,7 +23,7 @@ def test_fit_writes_the_run_directory(tmp_path):
     run = tmp_path / "run"
     gan = kgan.fit(run_dir=str(run), epochs=2, seed=0, **FAST)
     for name in ("config.json", "model.keras", "history.csv", "losses.png",
-                 "samples/epoch-0001.png", "samples/epoch-0002.png", "samples/animation.gif",
+                 "samples/img-000001000.png", "samples/img-000002000.png", "samples/animation.gif",
                  "checkpoints/epoch-0001.keras", "checkpoints/epoch-0002.keras"):
         assert (run / name).is_file(), name
     with open(run / "history.csv") as f:
@@ -45,12 +46,12 @@ def test_fit_on_an_image_folder_writes_grid_animation_plot_and_checkpoint(tmp_pa
     run = tmp_path / "run"
     gan = kgan.fit(dataset=f"folder:{tmp_path / 'images'}", preset="pokemon", run_dir=str(run),
                    epochs=1, batch_size=4, tensorboard=True, verbose=False)
-    for name in ("samples/epoch-0001.png", "samples/animation.gif", "losses.png",
+    for name in ("samples/img-000000008.png", "samples/animation.gif", "losses.png",
                  "checkpoints/epoch-0001.keras", "model.keras", "history.csv"):
         assert (run / name).is_file(), name
     from PIL import Image
 
-    assert Image.open(run / "samples/epoch-0001.png").size == (8 * 64, 8 * 64)
+    assert Image.open(run / "samples/img-000000008.png").size == (8 * 64, 8 * 64)
     assert any((run / "tensorboard").rglob("events.out.tfevents.*"))
     assert int(gan.g_optimizer.iterations) == 2
 
@@ -61,15 +62,16 @@ class _Interrupt(Exception):
 
 @pytest.fixture(params=["gaussian", "folder"])
 def resumable(request, tmp_path):
-    """Options of a short run that checkpoints after every batch: the Gaussian (10 batches an
-    epoch), or a DCGAN (BatchNorm) on a folder (8 batches an epoch)."""
-    options = {"save_every": 1, "verbose": False, "checkpoint_minutes": 1e-9, "eval_every": 1,
-               "eval_samples": 64}
+    """Options of a short run that checkpoints after every batch and saves and evaluates once an
+    epoch: the Gaussian (10 batches an epoch, 1 kimg), or a DCGAN (BatchNorm) on a folder (8
+    batches an epoch, 0.032 kimg)."""
+    options = {"verbose": False, "checkpoint_minutes": 1e-9, "eval_samples": 64}
     if request.param == "gaussian":
-        return {**options, "dataset": "gaussian", "batch_size": 100}
+        return {**options, "dataset": "gaussian", "batch_size": 100, "save_every": 1,
+                "eval_every": 1}
     write_image_folder(tmp_path / "images", count=32)
     return {**options, "dataset": f"folder:{tmp_path / 'images'}", "preset": "mnist",
-            "batch_size": 4}
+            "batch_size": 4, "save_every": 0.032, "eval_every": 0.032}
 
 
 def _crash_at(position):
@@ -177,14 +179,53 @@ def test_bad_overrides_are_user_errors(tmp_path):
         kgan.fit(run_dir=str(tmp_path / "c"), **{**FAST, "batch_size": 5000})
 
 
-def test_image_presets_evaluate_every_epoch_by_default(tmp_path):
+def test_evaluations_come_every_eval_every_kimg(tmp_path):
     write_image_folder(tmp_path / "images", count=8)
-    options = {"dataset": f"folder:{tmp_path / 'images'}", "preset": "mnist", "epochs": 2,
-               "batch_size": 4, "verbose": False}
-    kgan.fit(run_dir=str(tmp_path / "on"), **options)
+    # 8 images at batch 4: 0.004 kimg a step; evaluations at 0.008 kimg fall on steps 2 and 4.
+    options = {"dataset": f"folder:{tmp_path / 'images'}", "preset": "mnist", "epochs": 3,
+               "batch_size": 4, "verbose": False, "eval_samples": 8}
+    kgan.fit(run_dir=str(tmp_path / "on"), eval_every=0.008, **options)
     with open(tmp_path / "on" / "metrics.jsonl") as f:
-        assert [json.loads(line)["epoch"] for line in f] == [1, 2]
+        assert [(r["step"], r["kimg"]) for r in map(json.loads, f)] == [(2, 0.008), (4, 0.016),
+                                                                         (6, 0.024)]
     assert os.path.isfile(RunDir(str(tmp_path / "on")).best)
-    kgan.fit(run_dir=str(tmp_path / "off"), eval_every=0, **options)
-    assert not os.path.exists(tmp_path / "off" / "metrics.jsonl")
+    # The image presets' default cadence lies far beyond this run: no evaluation at all.
+    kgan.fit(run_dir=str(tmp_path / "default"), **options)
+    assert not os.path.exists(tmp_path / "default" / "metrics.jsonl")
+    assert kgan.get_preset("mnist").eval_every == EVAL_EVERY_KIMG
     assert kgan.get_preset("gaussian").eval_every == 0
+
+
+def test_a_kimg_budget_ends_mid_epoch_and_a_larger_one_resumes_it_exactly(tmp_path):
+    # A constant rate: a decaying one is fixed to the budget the run was started with.
+    options = {**FAST, "seed": 3, "save_every": 0.5, "lr_schedule": "constant"}
+    straight = kgan.fit(run_dir=str(tmp_path / "straight"), kimg=2.5, **options)
+    assert straight.step == 25  # 2,500 images at batch 100
+    run = str(tmp_path / "short")
+    short = kgan.fit(run_dir=run, kimg=1.5, **options)
+    assert short.step == 15
+    assert RunDir(run).latest_checkpoint().position == Position(1, 5)
+    resumed = kgan.resume(run, kimg=2.5, verbose=False)
+    assert_weights_equal(resumed.get_weights(), straight.get_weights())
+    assert (tmp_path / "short" / "history.csv").read_bytes() == (
+        tmp_path / "straight" / "history.csv").read_bytes()
+    with pytest.raises(KganError, match="--epochs or --kimg, not both"):
+        kgan.fit(run_dir=str(tmp_path / "both"), epochs=1, kimg=1, **FAST)
+
+
+def test_a_run_written_with_epoch_cadences_resumes_with_them_in_kimg(tmp_path):
+    # Before the kimg unit, config.json counted save_every and the evaluations in epochs.
+    run = tmp_path / "run"
+    kgan.fit(run_dir=str(run), epochs=2, **{**FAST, "batch_size": 64, "save_every": 1.92})
+    config = json.loads((run / "config.json").read_text())
+    del config["cadence"]
+    config["preset"]["save_every"] = 2
+    config["evaluation"]["every"] = 1
+    (run / "config.json").write_text(json.dumps(config))
+    gan = kgan.resume(str(run), epochs=4, verbose=False)
+    assert gan.step == 4 * 15  # 1,000 points at batch 64: 15 steps, 0.96 kimg an epoch
+    config = json.loads((run / "config.json").read_text())
+    assert config["cadence"] == "kimg"
+    assert config["preset"]["save_every"] == pytest.approx(2 * 0.96)
+    assert config["evaluation"]["every"] == pytest.approx(0.96)
+    assert [r["step"] for r in map(json.loads, (run / "metrics.jsonl").open())] == [45, 60]
