@@ -48,7 +48,8 @@ def make_strategy(name="auto", replicas=None):
         split_cpu(replicas)
     if name == "multiworker":
         if "TF_CONFIG" not in os.environ:
-            raise KganError("--strategy multiworker needs the TF_CONFIG variable (see README)")
+            raise KganError("--strategy multiworker needs the TF_CONFIG variable: the cluster's "
+                            "workers and this process's task")
         return tf.distribute.MultiWorkerMirroredStrategy()
     if name == "mirrored" or (name == "auto" and len(gpus) > 1):
         devices = None if gpus else [d.name for d in tf.config.list_logical_devices("CPU")]

@@ -3,6 +3,7 @@
 import contextlib
 import json
 import os
+import shutil
 import zipfile
 
 
@@ -38,6 +39,12 @@ def save_model(model, path, extra=None):
             with zipfile.ZipFile(tmp, "a") as archive:
                 for name, text in extra.items():
                     archive.writestr(name, text)
+
+
+def copy_file(source, path):
+    """Copies `source` to `path` atomically."""
+    with atomic_path(path) as tmp:
+        shutil.copyfile(source, tmp)
 
 
 def read_extra(path, name):

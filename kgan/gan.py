@@ -401,7 +401,7 @@ class GAN(keras.Model):
         computed for the EMA weights at all. So samples use standing statistics (Brock et al.
         2019): the mean and variance of each BatchNorm layer's inputs over
         `STANDING_SAMPLES` generated samples of a fixed noise batch, run through these weights
-        in training mode (README, "The Pokemon recipe": what it changed). A generator without
+        in training mode (scripts/RESULTS.md, "The Pokemon recipe": what it changed). A generator without
         BatchNorm or EMA is returned itself; otherwise a fresh copy is made on each call (the
         weights move with every step), and the live generator is left as it is.
         """

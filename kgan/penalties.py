@@ -18,7 +18,7 @@ def _input_gradients(discriminator, inputs):
         tape.watch(inputs)
         # The gradient of the sum is each example's own gradient where a logit depends on its
         # example alone; a critic with BatchNorm (the DCGANs') adds the small influence of the
-        # other examples through the batch statistics (README, "Losses and regularisers").
+        # other examples through the batch statistics.
         total = ops.sum(ops.cast(discriminator(inputs, training=True), "float32"))
     return tape.gradient(total, inputs)
 

@@ -19,14 +19,14 @@ from kgan import data, distribute, rundir
 from kgan.data.pipeline import steps_per_epoch
 from kgan.errors import KganError
 from kgan.evaluate import MOMENT_SAMPLES, OFFLINE_METRICS, point_moments, real_samples
-from kgan.files import save_model
+from kgan.files import copy_file, save_model
 from kgan.presets import Preset, get_preset
 from kgan.rundir import Position, RunDir
 
 
 def fit(dataset=None, preset=None, run_dir=None, seed=0, data_dir=None, tensorboard=False,
         eval_every=None, eval_metric="swd", eval_samples=1024, strategy="auto", replicas=None,
-        verbose=True, **overrides):
+        verbose=True, callbacks=(), **overrides):
     """Trains a new run and writes its run directory.
 
     Everything that can refuse the run (options, data, strategy) is checked before the
@@ -49,6 +49,7 @@ def fit(dataset=None, preset=None, run_dir=None, seed=0, data_dir=None, tensorbo
         strategy: `auto`, `default`, `mirrored` or `multiworker` (see `kgan.distribute`).
         replicas: split a GPU-less CPU into this many replicas (for `mirrored`).
         verbose: print progress and the final summary.
+        callbacks: more Keras callbacks; they run before kgan's own, which save and evaluate.
         **overrides: preset fields to change (`epochs` or `kimg`, `batch_size`, `lr_d`,
             `lr_g`, `latent_dim`, `save_every`, `checkpoint_minutes`, `deterministic`,
             `precision`, ...); `None` keeps the preset's value.
@@ -92,7 +93,7 @@ def fit(dataset=None, preset=None, run_dir=None, seed=0, data_dir=None, tensorbo
     if not distribute.is_multiworker(strategy) or distribute.is_chief():  # the chief writes
         run.create()
         run.write_config(config)
-    return _train(run, config, strategy, examples, verbose=verbose)
+    return _train(run, config, strategy, examples, verbose=verbose, extra=callbacks)
 
 
 def resume(run_dir, epochs=None, strategy="auto", replicas=None, verbose=True, kimg=None):
@@ -175,16 +176,17 @@ def _load_examples(config, strategy):
     return examples
 
 
-def _train(run, config, strategy, examples, checkpoint=None, verbose=True):
+def _train(run, config, strategy, examples, checkpoint=None, verbose=True, extra=()):
     if distribute.is_multiworker(strategy) and not distribute.is_chief():
         # Every worker runs the callbacks (they read variables collectively); the others' outputs
         # go to a folder that is thrown away.
         with tempfile.TemporaryDirectory(prefix="kgan-worker-") as scratch:
-            return _train_with(RunDir(scratch), config, strategy, examples, checkpoint, False)
-    return _train_with(run, config, strategy, examples, checkpoint, verbose)
+            return _train_with(RunDir(scratch), config, strategy, examples, checkpoint, False,
+                               extra)
+    return _train_with(run, config, strategy, examples, checkpoint, verbose, extra)
 
 
-def _train_with(run, config, strategy, examples, checkpoint, verbose):
+def _train_with(run, config, strategy, examples, checkpoint, verbose, extra):
     preset = Preset.from_config(config["preset"])
     seed = config["seed"]
     if preset.deterministic:
@@ -216,7 +218,7 @@ def _train_with(run, config, strategy, examples, checkpoint, verbose):
     stop = kcallbacks.StopOnNaN()
     # Progress first: its examples/s then times the training, not the saving that follows.
     callbacks = [kcallbacks.Progress(preset.batch_size)] if verbose else []
-    callbacks += [
+    callbacks += [*extra,
         stop,
         kcallbacks.SampleGrid(
             run.path(rundir.SAMPLES),
@@ -248,7 +250,12 @@ def _train_with(run, config, strategy, examples, checkpoint, verbose):
             f"training stopped: {stop.reason}; the last good checkpoint stays in "
             f"{run.checkpoint_dir}"
         )
-    save_model(gan, run.path(rundir.MODEL))
+    latest = run.latest_checkpoint()
+    if latest and latest.position == Position(*divmod(gan.step, per_epoch)):
+        # The end of training was just checkpointed: the same bytes, without a second save.
+        copy_file(latest.path, run.path(rundir.MODEL))
+    else:
+        save_model(gan, run.path(rundir.MODEL))
     if verbose:
         if points and gan.conditional:
             print(f"Generated ({MOMENT_SAMPLES:,} points per class) against the data:")

@@ -115,7 +115,7 @@ def _stock_layer(layer):
     return cls.from_config(layer.get_config())
 
 
-def _float32_networks():
+def float32_networks():
     """d2l's 64x64 DCGAN pair in float32, made of stock Keras layers only."""
     keras.config.set_dtype_policy("float32")
     keras.utils.set_random_seed(0)
@@ -125,14 +125,14 @@ def _float32_networks():
 
 def keras_runner(images, args):
     """The keras-io style float32 GAN, trained through `fit()`."""
-    gan = KerasReferenceGAN(*_float32_networks())
+    gan = KerasReferenceGAN(*float32_networks())
     gan.compile()
     return fit_runner(gan, images, args.batch_size)
 
 
 def d2l_runner(images, args):
     """d2l 17.2's training loop (TensorFlow version), eager as in the book."""
-    net_g, net_d = _float32_networks()
+    net_g, net_d = float32_networks()
     loss = keras.losses.BinaryCrossentropy(from_logits=True)
     opt_d = keras.optimizers.Adam(0.005, beta_1=0.5)
     opt_g = keras.optimizers.Adam(0.005, beta_1=0.5)

@@ -8,7 +8,11 @@ candidate. Each run's generated images come from the same latent batch (its seed
 compared with the same `-n` real images: SWD x 1e3 (lower is better) and the diversity ratio
 (the mean distance between generated pairs over that of real pairs; far below 1 is collapse).
 A candidate with EMA is also scored on its trained weights (row `NAME/raw`): the average does
-not change training, so one run gives both. Two baselines frame the scores: each candidate's
+not change training, so one run gives both. A conditional candidate (`conditional=true`)
+generates each image for the label of its real counterpart and is also scored by class: the
+diversity ratio within each class, the intra-class SWD, and the label accuracy of
+`kgan.classifier`'s network trained on the data (its held-out accuracy, the ceiling, is printed
+too). Two baselines frame the scores: each candidate's
 preset untrained (same seeds), and two disjoint halves of the real data. One seed run twice
 gives the same score (runs are bit-equal), so the spread over seeds is the noise a difference
 between candidates is judged against. A table goes to stdout and the numbers to a JSON file
@@ -32,8 +36,10 @@ import numpy as np
 
 import kgan
 from kgan import data, rundir, sampling
-from kgan.callbacks import diversity
-from kgan.evaluate import reference_samples
+from kgan.callbacks import diversity_ratio
+from kgan.classifier import cached_classifier, label_accuracy
+from kgan.data import Examples
+from kgan.evaluate import CLASSIFIER_SAMPLES, intra_class_swd, reference_samples
 from kgan.metrics import image_swd
 from kgan.presets import parse_override
 
@@ -57,18 +63,30 @@ def main():
     common = dict(parse_override(text) for text in args.fields)
     candidates = {name: {"preset": default_preset, **common, **dict(map(parse_override, fields))}
                   for name, *fields in args.candidates or [["default"]]}
-    sample_shape = kgan.get_preset(default_preset).sample_shape
-    real = reference_samples(args.dataset, sample_shape, 2 * args.n, 0, args.data_dir).values
-    if len(real) < 2 * args.n:
-        raise SystemExit(f"need {2 * args.n} real images for two halves, have {len(real)}")
+    sample_shape = tuple(common.get("sample_shape", kgan.get_preset(default_preset).sample_shape))
+    drawn = reference_samples(args.dataset, sample_shape, 2 * args.n, 0, args.data_dir)
+    if len(drawn) < 2 * args.n:
+        raise SystemExit(f"need {2 * args.n} real images for two halves, have {len(drawn)}")
     # The draw comes back in the data's order (for a folder, by class): split it at random.
-    order = np.random.default_rng(0).permutation(len(real))
-    real, other_half = real[order[: args.n]], real[order[args.n :]]
-    real_diversity = diversity(real)
+    order = np.random.default_rng(0).permutation(len(drawn))
+    real, other_half = drawn.values[order[: args.n]], drawn.values[order[args.n :]]
+    labels = None if drawn.labels is None else drawn.labels[order[: args.n]]
+    classifier = None
 
-    def score(images):
-        return {"swd": image_swd(real, images)["swd"],
-                "diversity": diversity(images) / real_diversity}
+    def score(images, conditional=False):
+        result = {"swd": image_swd(real, images)["swd"],
+                  "diversity": diversity_ratio(images, real)}
+        if conditional:
+            nonlocal classifier
+            if classifier is None:
+                classifier = _label_classifier(args, sample_shape)
+            by_class = Examples(real, labels, drawn.class_names)
+            result.update(
+                diversity_in_class=diversity_ratio(images, real, labels),
+                swd_intra=intra_class_swd(by_class, images, labels),
+                label_accuracy=label_accuracy(classifier[0], images, labels),
+                classifier_accuracy=classifier[1])
+        return result
 
     scores = {"real halves": {0: score(other_half)}}
     runs = {}
@@ -76,19 +94,23 @@ def main():
         for name, fields in candidates.items():
             fields = dict(fields)
             preset = kgan.get_preset(fields.pop("preset")).with_overrides(**fields)
+            cond = {"labels": labels} if preset.conditional else {}
             untrained = scores.setdefault(f"{preset.name} untrained", {})
             if seed not in untrained:
-                untrained[seed] = score(preset.build_gan(seed, 1).generate(args.n, seed=seed))
+                untrained_gan = preset.build_gan(seed, 1, class_names=drawn.class_names or ())
+                untrained[seed] = score(untrained_gan.generate(args.n, seed=seed, **cond),
+                                        preset.conditional)
             start = time.perf_counter()
             gan = _trained(os.path.join(args.runs, f"{name}-{seed}"), dataset=args.dataset,
                            preset=preset.name, data_dir=args.data_dir, seed=seed,
                            eval_every=0, **{"epochs": args.epochs, **fields})
             runs[f"{name}-{seed}"] = {"steps": gan.step, "seconds": time.perf_counter() - start}
-            scores.setdefault(name, {})[seed] = score(gan.generate(args.n, seed=seed))
+            scores.setdefault(name, {})[seed] = score(gan.generate(args.n, seed=seed, **cond),
+                                                      preset.conditional)
             if preset.ema:
                 scores.setdefault(f"{name}/raw", {})[seed] = score(
-                    gan.generate(args.n, seed=seed, raw=True))
-            print(f"seed {seed} {name}: SWD {scores[name][seed]['swd']:.1f} after {gan.step} "
+                    gan.generate(args.n, seed=seed, raw=True, **cond), preset.conditional)
+            print(f"seed {seed} {name}: {_format(scores[name][seed])} after {gan.step} "
                   f"steps ({runs[f'{name}-{seed}']['seconds']:.0f} s)", flush=True)
             summary = _write(args, candidates, runs, scores)
     print(f"\n{'':<28}{'SWD mean':>10}{'sd':>8}{'min':>8}{'max':>8}{'diversity':>11}  per seed")
@@ -96,6 +118,12 @@ def main():
         per_seed = " ".join(f"{s['swd']:.1f}" for s in scores[row].values())
         print(f"{row:<28}{stats['swd_mean']:>10.1f}{stats['swd_sd']:>8.1f}{stats['swd_min']:>8.1f}"
               f"{stats['swd_max']:>8.1f}{stats['diversity_mean']:>11.2f}  {per_seed}")
+        if "label_accuracy_mean" in stats:
+            print(f"{'':<28}label accuracy {stats['label_accuracy_mean']:.3f} "
+                  f"({stats['label_accuracy_sd']:.3f}) of a ceiling "
+                  f"{stats['classifier_accuracy_mean']:.3f}; intra-class SWD "
+                  f"{stats['swd_intra_mean']:.1f} ({stats['swd_intra_sd']:.1f}); diversity in "
+                  f"class {stats['diversity_in_class_mean']:.2f}")
 
 
 def _trained(run_dir, **options):
@@ -121,11 +149,28 @@ def _write(args, candidates, runs, scores):
 
 
 def _summary(by_seed):
-    """Mean, sample standard deviation (0 for one seed), range and mean diversity of a row."""
+    """Mean, sample standard deviation (0 for one seed) and range of the SWD of a row, and the
+    mean and standard deviation of every other score."""
     swd = np.array([s["swd"] for s in by_seed.values()])
-    return {"swd_mean": float(swd.mean()), "swd_sd": float(swd.std(ddof=1)) if len(swd) > 1 else 0.0,
-            "swd_min": float(swd.min()), "swd_max": float(swd.max()),
-            "diversity_mean": float(np.mean([s["diversity"] for s in by_seed.values()]))}
+    summary = {"swd_min": float(swd.min()), "swd_max": float(swd.max())}
+    for key in next(iter(by_seed.values())):
+        values = np.array([s[key] for s in by_seed.values()])
+        summary[f"{key}_mean"] = float(values.mean())
+        summary[f"{key}_sd"] = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+    return summary
+
+
+def _format(score):
+    """One run's scores on one line."""
+    return ", ".join(f"{key} {value:.3g}" for key, value in score.items())
+
+
+def _label_classifier(args, sample_shape):
+    """The label classifier of the data set (`kgan.classifier`), cached in `--runs`."""
+    examples = reference_samples(args.dataset, sample_shape, CLASSIFIER_SAMPLES, 0, args.data_dir)
+    return cached_classifier(os.path.join(args.runs, "classifier.keras"), examples.values,
+                             examples.labels, examples.class_names,
+                             key=[args.dataset, list(sample_shape)], verbose=True)
 
 
 

@@ -259,3 +259,4 @@ def test_a_grid_has_one_row_per_class_and_one_latent_vector_per_column(num_class
     by_row = z.reshape(len(rows), 8, 4)
     np.testing.assert_array_equal(by_row, np.broadcast_to(by_row[0], by_row.shape))
     assert len(np.unique(by_row[0], axis=0)) == 8  # the columns differ
+

@@ -11,7 +11,7 @@ from kgan.data.gaussian import MIXTURE_MEANS
 README = os.path.join(os.path.dirname(__file__), os.pardir, "README.md")
 
 
-def readme_example(heading="## Using kgan.GAN in your own code"):
+def readme_example(heading="### 2. `model.fit` in your own code"):
     with open(README) as f:
         text = f.read()
     section = text.split(heading, 1)[1]

@@ -5,7 +5,8 @@ import os
 import subprocess
 import sys
 
-from imagedata import write_image_folder
+import pytest
+from imagedata import write_class_folder, write_image_folder
 
 ROOT = os.path.join(os.path.dirname(__file__), os.pardir)
 
@@ -80,3 +81,37 @@ def test_swd_baselines_scores_a_run_beside_its_baselines(tmp_path):
     assert results["n"] == 8 and results["step"] == 2
     # Two halves of the same 16 images are closer than an untrained generator is to them.
     assert 0 < results["real-vs-real"]["swd"] < results["untrained"]["swd"]
+
+
+def test_recipe_study_scores_a_conditional_candidate_by_class(tmp_path):
+    write_class_folder(tmp_path / "shapes", per_class=8)
+    out = tmp_path / "study.json"
+    _script("recipe_study.py", f"folder:{tmp_path / 'shapes'}", "--preset", "mnist", "--epochs", 1,
+            "--seeds", 0, "--set", "batch_size=8", "--set", "sample_shape=[28, 28, 3]",
+            "--candidate", "cond", "conditional=true", "-n", 12, "--runs", tmp_path / "runs",
+            "--out", out)
+    row = json.loads(out.read_text())["summary"]["cond"]
+    assert 0 <= row["label_accuracy_mean"] <= 1 and row["classifier_accuracy_mean"] > 0.5
+    assert row["swd_intra_mean"] > 0 and row["diversity_in_class_mean"] > 0
+    assert (tmp_path / "runs" / "classifier.keras").is_file()
+
+
+def test_overhead_times_the_steps_inside_a_fit(tmp_path):
+    out = tmp_path / "overhead.json"
+    stdout = _script("overhead.py", "--images", 16, "--epochs", 2, "--set", "batch_size=8",
+                     "--runs", tmp_path / "runs", "--out", out)
+    result = json.loads(out.read_text())
+    assert result["steps"] == 4
+    assert 0 < result["step_seconds"] < result["fit_seconds"]
+    assert result["outside_seconds"] == pytest.approx(result["fit_seconds"] - result["step_seconds"])
+    assert "outside the steps" in stdout
+
+
+@pytest.mark.slow
+def test_speed_check_times_both_processes(tmp_path):
+    out = tmp_path / "speed.json"
+    _script("speed_check.py", "--images", 16, "--epochs", 1, "--batch-size", 8, "--out", out)
+    result = json.loads(out.read_text())
+    assert [len(v) for v in result["seconds"].values()] == [1, 1]
+    assert result["kgan_speedup"] == pytest.approx(
+        result["seconds"]["keras-fp32"][0] / result["seconds"]["kgan"][0])

@@ -3,7 +3,7 @@
 Keras 3 normalises in separate element-wise passes (moments, then the normalisation, each with
 its own gradient, and under mixed precision a cast to float32 and back around them). TensorFlow's
 `FusedBatchNormV3` does the forward pass in one kernel and the backward pass in another, which is
-faster (README, "Speed": the measured times).
+faster (scripts/RESULTS.md, "The training step").
 """
 
 import keras

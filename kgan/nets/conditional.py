@@ -6,17 +6,14 @@ they follow stylegan2-ada's convention, `G([z, label])` and `D([x, label])` with
 `[batch]`:
 
 - the generator concatenates a learned class embedding, of the latent vector's size and scale,
-  to `z` (Mirza & Osindero 2014), and follows every BatchNorm layer with a class-conditional
-  scale and shift (`ClassAffine`): conditional BatchNorm, as in cGANs with projection and
-  BigGAN. With the embedding alone, a conditional DCGAN-28 on real labelled sprites drew the
-  wrong class four times in five (scripts/RESULTS.md, "Conditional GANs");
+  to `z` (Mirza & Osindero 2014);
 - the discriminator is a projection discriminator (Miyato & Koyama 2018): its logit is
   `psi(h) + <embed(label), pool(h)>`, where `h` are the features before the unconditional logit
   layers `psi` and `pool` averages them over space.
 """
 
 import keras
-from keras import layers, ops
+from keras import layers
 
 from kgan.nets import init
 
@@ -40,53 +37,8 @@ def generator_network(latent_dim, body, num_classes=0):
     # N(0, 1) like z, so that neither input starts out drowned by the other.
     embedding = layers.Embedding(num_classes, latent_dim, name="class_embedding",
                                  embeddings_initializer=keras.initializers.RandomNormal())
-    outputs = layers.Concatenate()([z, embedding(label)])
-    for layer in body:
-        outputs = layer(outputs)
-        if isinstance(layer, layers.BatchNormalization):
-            outputs = ClassAffine(num_classes)([outputs, label])
+    outputs = _chain(body, layers.Concatenate()([z, embedding(label)]))
     return keras.Model([z, label], outputs, name="generator")
-
-
-@keras.saving.register_keras_serializable(package="kgan")
-class ClassAffine(layers.Layer):
-    """A class-conditional scale and shift of normalised features: `x * (1 + gain[label]) +
-    bias[label]`, channels last. Both tables start at zero, so the layer starts as the
-    identity and the BatchNorm before it keeps its own shared scale and shift.
-
-    Args:
-        num_classes: the number of classes.
-        **kwargs: passed to `keras.layers.Layer`.
-    """
-
-    def __init__(self, num_classes, **kwargs):
-        super().__init__(**kwargs)
-        self.num_classes = int(num_classes)
-
-    def build(self, input_shape):
-        """Makes one gain and one bias per class and channel."""
-        channels = input_shape[0][-1]
-        self.gain = self.add_weight(shape=(self.num_classes, channels), initializer="zeros",
-                                    name="gain")
-        self.bias = self.add_weight(shape=(self.num_classes, channels), initializer="zeros",
-                                    name="bias")
-
-    def call(self, inputs):
-        """Scales and shifts `x` `[batch, ..., channels]` by its label's row, `[batch]`."""
-        x, label = inputs
-        # [batch, channels] -> [batch, 1, ..., 1, channels], to broadcast over the positions.
-        shape = [-1] + [1] * (len(x.shape) - 2) + [x.shape[-1]]
-        gain = ops.reshape(ops.take(self.gain, label, axis=0), shape)
-        bias = ops.reshape(ops.take(self.bias, label, axis=0), shape)
-        return x * ops.cast(1.0 + gain, x.dtype) + ops.cast(bias, x.dtype)
-
-    def compute_output_shape(self, input_shape):
-        """The features' shape."""
-        return input_shape[0]
-
-    def get_config(self):
-        """Returns the layer's config: its number of classes."""
-        return {**super().get_config(), "num_classes": self.num_classes}
 
 
 def discriminator_network(sample_shape, features, logit, num_classes=0):

@@ -1,0 +1,90 @@
+"""What surrounds the training step: the share of a `kgan.fit` call spent outside its steps.
+
+It trains one run with the preset's defaults (sample grids, loss plots, checkpoints and
+evaluations at their default cadence) and times every training step from the batch's start to
+its end (the first step's tracing included). Everything else inside `kgan.fit` counts as
+overhead: reading the data, building the GAN, the callbacks' work, the final save. The Keras
+step itself is not in it, so the share says what kgan's defaults cost on top of training.
+
+Usage: python scripts/overhead.py DATASET [--preset mnist] [--epochs 20] [--kimg N]
+           [--set FIELD=VALUE ...] [--runs DIR] [--out overhead.json]
+
+Without DATASET data, `--images N` writes N random 28x28 images to a temporary folder first
+(the 2,000-image check of scripts/RESULTS.md uses real sprites: `folder:DIR`).
+"""
+
+import argparse
+import json
+import os
+import tempfile
+import time
+
+import keras
+import numpy as np
+from PIL import Image
+
+import kgan
+from kgan.presets import parse_override
+
+
+class StepClock(keras.callbacks.Callback):
+    """Sums the seconds from each training batch's start to its end."""
+
+    def __init__(self):
+        super().__init__()
+        self.seconds, self.steps = 0.0, 0
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        float(next(iter(logs.values())))  # the step has finished once its logs are read
+        self.seconds += time.perf_counter() - self._start
+        self.steps += 1
+
+
+def write_random_images(folder, count, size=28, seed=0):
+    """`count` random RGB PNG images of `size` x `size` in `folder`."""
+    rng = np.random.default_rng(seed)
+    os.makedirs(folder, exist_ok=True)
+    for i in range(count):
+        pixels = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(os.path.join(folder, f"{i:05d}.png"))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dataset", nargs="?", help="e.g. folder:PATH; default: random images")
+    parser.add_argument("--images", type=int, default=2000, help="random images without DATASET")
+    parser.add_argument("--preset", default="mnist")
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--kimg", type=float)
+    parser.add_argument("--set", dest="fields", action="append", default=[],
+                        metavar="FIELD=VALUE", help="a preset field (JSON value)")
+    parser.add_argument("--runs", default=tempfile.mkdtemp(prefix="kgan-overhead-"))
+    parser.add_argument("--out", default="overhead.json")
+    args = parser.parse_args()
+    dataset = args.dataset
+    if dataset is None:
+        folder = os.path.join(args.runs, "images")
+        write_random_images(folder, args.images)
+        dataset = f"folder:{folder}"
+    budget = {"kimg": args.kimg} if args.kimg else {"epochs": args.epochs}
+    clock = StepClock()
+    start = time.perf_counter()
+    gan = kgan.fit(dataset=dataset, preset=args.preset, run_dir=os.path.join(args.runs, "run"),
+                   callbacks=[clock], verbose=False, **budget,
+                   **dict(map(parse_override, args.fields)))
+    total = time.perf_counter() - start
+    result = {"dataset": dataset, "preset": args.preset, **budget, "fields": args.fields,
+              "steps": gan.step, "fit_seconds": total, "step_seconds": clock.seconds,
+              "outside_seconds": total - clock.seconds,
+              "outside_share": (total - clock.seconds) / total}
+    with open(args.out, "w") as f:
+        json.dump(result, f, indent=2)
+    print(f"kgan.fit {total:.1f} s: {clock.steps} steps {clock.seconds:.1f} s, outside the steps "
+          f"{total - clock.seconds:.1f} s ({100 * result['outside_share']:.1f}%)")
+
+
+if __name__ == "__main__":
+    main()
