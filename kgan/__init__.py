@@ -13,7 +13,8 @@ from kgan.callbacks import Checkpoint, LossPlot, Progress, SampleGrid, StopOnNaN
 from kgan.data import load_dataset
 from kgan.errors import KganError
 from kgan.export import export_generator
-from kgan.gan import GAN, latent_batch
+from kgan.gan import GAN
+from kgan.latents import latent_batch
 from kgan.presets import PRESETS, Preset, get_preset
 from kgan.train import fit, resume
 

@@ -15,9 +15,8 @@ import tensorflow as tf
 from kgan import plots
 from kgan.evaluate import append_record, compute_metrics
 from kgan.files import atomic_path, save_model
-from kgan.gan import label_batch, latent_batch
+from kgan.latents import grid_inputs, label_batch, latent_batch
 from kgan.rundir import METRICS, Position, RunDir
-from kgan.sampling import grid_inputs
 
 
 class Cadence:
@@ -68,7 +67,7 @@ class SampleGrid(keras.callbacks.Callback):
     grid; 2D points are drawn as a scatter against `real`.
 
     A conditional GAN's image grid has one row per class (at most 10, spread over the classes)
-    and the same latent vector down each column (`kgan.sampling.grid_inputs`): the label steers
+    and the same latent vector down each column (`kgan.latents.grid_inputs`): the label steers
     the content, the noise the style. Its scatter colours the points by class, the classes
     in turn.
 

@@ -22,7 +22,7 @@ import tensorflow as tf
 
 from kgan.data.pipeline import to_uint8
 from kgan.errors import KganError
-from kgan.gan import label_batch, latent_batch, sample_labels
+from kgan.latents import label_batch, latent_batch, sample_labels
 
 # The most images one `sample` request may ask for: a bound on the server's memory per request.
 MAX_IMAGES = 1024

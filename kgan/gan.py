@@ -13,7 +13,7 @@ import tensorflow as tf
 from keras import ops
 
 from kgan import augment as kaugment
-from kgan import losses, penalties
+from kgan import inference, losses, penalties
 from kgan.errors import KganError
 
 # Each update draws its noise from a stateless generator keyed by (seed, stream, step, replica):
@@ -28,78 +28,6 @@ _AUGMENT_FAKE_STREAM = 4
 _AUGMENT_GENERATED_STREAM = 5
 _STREAMS = 6
 
-# Standing BatchNorm statistics (`GAN.sampling_generator`) average this many samples' batch
-# statistics, this many at a time.
-STANDING_SAMPLES = 512
-STANDING_BATCH = 128
-
-
-def latent_batch(n, latent_dim, seed=None):
-    """The latent batch of a seed: kgan's one rule for turning a seed into latent vectors.
-
-    `tf.random.stateless_normal([n, latent_dim], seed=[seed, 0])`, float32. `GAN.generate`, the
-    sample grids, `kgan sample` (from a run, a `.keras` file or an export), the export's `sample`
-    signature (which runs this function in its graph) and `scripts/serving_client.py` all draw
-    with it, so one seed gives the same images on every path. The first `k` vectors of a batch
-    depend on `n`, so draw the whole batch at once.
-
-    Args:
-        n: how many vectors (a Python int or an int32 scalar tensor).
-        latent_dim: their size.
-        seed: an integer (or int64 scalar tensor); `None` draws one at random.
-
-    Returns:
-        A float32 tensor `[n, latent_dim]`.
-    """
-    if seed is None:
-        seed = np.random.randint(2**31 - 1)
-    seed = tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)])
-    return tf.random.stateless_normal(tf.stack([n, latent_dim]), seed=seed)
-
-
-def label_batch(n, num_classes, label=-1):
-    """The labels of a sample batch: `n` times class `label`, or with `label = -1` the classes
-    in turn (`0, 1, ..., num_classes - 1, 0, 1, ...`). Graph-friendly: the export's `sample`
-    signature runs it.
-
-    Returns:
-        An int32 tensor `[n]`.
-    """
-    label = tf.cast(label, tf.int32)
-    in_turn = tf.range(n, dtype=tf.int32) % num_classes
-    return tf.where(tf.equal(label, -1), in_turn, tf.fill(tf.reshape(n, [1]), label))
-
-
-def _batchnorm_layers(network):
-    """Every BatchNormalization layer of `network`, nested ones included (Keras has no public
-    recursive walk; `_flatten_layers` is what `Model.summary` uses)."""
-    return [layer for layer in network._flatten_layers(include_self=False)
-            if isinstance(layer, keras.layers.BatchNormalization)]
-
-
-def sample_labels(n, num_classes, labels=None):
-    """The labels for `n` samples of a conditional generator, checked.
-
-    Args:
-        n: how many samples.
-        num_classes: the generator's classes.
-        labels: `None` (the classes in turn), one class for all, or `n` classes.
-
-    Returns:
-        An int32 array `[n]`.
-
-    Raises:
-        KganError: a label outside `[0, num_classes)` or the wrong number of labels.
-    """
-    if labels is None:
-        return label_batch(n, num_classes).numpy()
-    labels = np.full(n, labels, np.int32) if np.ndim(labels) == 0 else np.asarray(labels, np.int32)
-    if labels.shape != (n,):
-        raise KganError(f"{n} samples need {n} labels, got shape {labels.shape}")
-    outside = labels[(labels < 0) | (labels >= num_classes)]
-    if outside.size:
-        raise KganError(f"label {outside[0]} is outside [0, {num_classes})")
-    return labels
 
 
 @keras.saving.register_keras_serializable(package="kgan")
@@ -386,68 +314,11 @@ class GAN(keras.Model):
             labels = ops.cast(labels, "int32")
         return samples, labels
 
-    def _ema_optimizer(self):
-        """The generator's optimizer when it keeps moving averages of the weights (`use_ema`),
-        else `None`; a `LossScaleOptimizer` keeps them in its inner optimizer."""
-        optimizer = getattr(self.g_optimizer, "inner_optimizer", self.g_optimizer)
-        return optimizer if getattr(optimizer, "use_ema", False) else None
-
     def sampling_generator(self, raw=False):
         """The generator to sample from: the EMA weights when there are any (`Adam(use_ema=True,
-        ...)` as `g_optimizer`) unless `raw`, with BatchNorm's standing statistics.
-
-        BatchNorm's moving averages suit neither weights a sampler uses: they lag the trained
-        weights by about `1 / (1 - momentum)` steps (100 for Keras' 0.99), and they were never
-        computed for the EMA weights at all. So samples use standing statistics (Brock et al.
-        2019): the mean and variance of each BatchNorm layer's inputs over
-        `STANDING_SAMPLES` generated samples of a fixed noise batch, run through these weights
-        in training mode (scripts/RESULTS.md, "The Pokemon recipe": what it changed). A generator without
-        BatchNorm or EMA is returned itself; otherwise a fresh copy is made on each call (the
-        weights move with every step), and the live generator is left as it is.
-        """
-        optimizer = None if raw or not self.compiled else self._ema_optimizer()
-        # Keras starts the averages at zero and sets them to the weights at the first step.
-        averaged = optimizer is not None and self.step > 0
-        if not averaged and not _batchnorm_layers(self.generator):
-            return self.generator
-        # In the strategy's scope: under MirroredStrategy the optimizer writes every replica's copy.
-        with self.distribute_strategy.scope():
-            copy = keras.models.clone_model(self.generator)
-        copy.set_weights(self.generator.get_weights())
-        if averaged:
-            # Public API: writes the averages into the given variables, in the order the
-            # optimizer was built with (the generator's trainable variables, which the copy's
-            # mirror).
-            optimizer.finalize_variable_values(copy.trainable_variables)
-        self._standing_statistics(copy)
-        return copy
-
-    def _standing_statistics(self, generator):
-        """Sets `generator`'s BatchNorm moving averages to the mean of its batch statistics
-        over `_standing_inputs()`, computed in training mode (whose only lasting effect is on
-        those averages)."""
-        layers = _batchnorm_layers(generator)
-        settings = [(layer.momentum, layer.synchronized) for layer in layers]
-        # Local statistics: this runs outside any replica context.
-        for layer in layers:
-            layer.synchronized = False
-        for k, inputs in enumerate(self._standing_inputs()):
-            for layer in layers:
-                layer.momentum = k / (k + 1)  # the running mean of k + 1 batches
-            generator(inputs, training=True)
-        for layer, (momentum, synchronized) in zip(layers, settings):
-            layer.momentum, layer.synchronized = momentum, synchronized
-
-    def _standing_inputs(self):
-        """The generator inputs of the standing statistics, `STANDING_BATCH` samples each: noise
-        fixed by the seed, apart from the training noise (folded with the replica) and from
-        `latent_batch`'s `[seed, 0]`, so the statistics never come from the very vectors a
-        sample grid shows; a conditional generator's classes in turn."""
-        z = tf.random.stateless_normal((STANDING_SAMPLES, self.latent_dim),
-                                       seed=tf.constant([self.seed, -1], tf.int64))
-        labels = label_batch(STANDING_SAMPLES, self.num_classes) if self.conditional else None
-        parts = [slice(i, i + STANDING_BATCH) for i in range(0, STANDING_SAMPLES, STANDING_BATCH)]
-        return [[z[part], labels[part]] if self.conditional else z[part] for part in parts]
+        ...)` as `g_optimizer`) unless `raw`, with standing BatchNorm statistics; see
+        `kgan.inference`."""
+        return inference.sampling_generator(self, raw)
 
     @property
     def sample_shape(self):
@@ -460,14 +331,14 @@ class GAN(keras.Model):
         return int(self.g_optimizer.iterations.numpy()) if self.compiled else 0
 
     def generate(self, n, seed=None, labels=None, batch_size=256, raw=False):
-        """Generates `n` samples from latent vectors drawn with `latent_batch(n, ..., seed)`,
-        with the `sampling_generator()` (the EMA weights when there are any).
+        """Generates `n` samples from latent vectors drawn with `kgan.latent_batch(n, ...,
+        seed)`, with the `sampling_generator()` (the EMA weights when there are any).
 
         Args:
             n: how many samples.
             seed: seeds the latent vectors.
             labels: for a conditional GAN, `None` (the classes in turn), one class, or `n`
-                classes (see `sample_labels`); an unconditional GAN takes none.
+                classes (see `kgan.latents.sample_labels`); an unconditional GAN takes none.
             batch_size: samples per generator call.
             raw: sample with the trained weights even when EMA weights exist (still with
                 standing BatchNorm statistics).
@@ -478,22 +349,7 @@ class GAN(keras.Model):
         Raises:
             KganError: labels outside `[0, num_classes)`, or labels for an unconditional GAN.
         """
-        z = latent_batch(n, self.latent_dim, seed)
-        if self.conditional:
-            labels = ops.convert_to_tensor(sample_labels(n, self.num_classes, labels))
-        elif labels is not None:
-            raise KganError("this GAN is unconditional: it takes no labels")
-        generator = self.sampling_generator(raw)
-
-        def inputs(part):
-            return [z[part], labels[part]] if self.conditional else z[part]
-
-        # Direct calls, not predict(): under a multi-worker strategy predict() would wait for
-        # the other workers.
-        return np.concatenate([
-            ops.convert_to_numpy(generator(inputs(slice(i, i + batch_size)), training=False))
-            for i in range(0, n, batch_size)
-        ])
+        return inference.generate(self, n, seed, labels, batch_size, raw)
 
     def _random_states(self):
         """The networks' variables that are not weights: the seed generator states of random

@@ -8,10 +8,8 @@ import numpy as np
 from kgan import plots, rundir
 from kgan.errors import KganError
 from kgan.export import ExportedGenerator, is_export
-from kgan.gan import latent_batch, sample_labels
+from kgan.latents import sample_labels
 
-# A conditional sample grid shows at most this many classes, one per row.
-MAX_GRID_ROWS = 10
 # Which model of a run directory `load_gan` takes.
 RUN_MODELS = ("final", "best", "latest")
 
@@ -48,19 +46,6 @@ def load_gan(source, which="final"):
         return keras.saving.load_model(path)
     except Exception as error:  # noqa: BLE001 -- Keras raises many types for a broken file
         raise KganError(f"cannot load {path}: {error}") from None
-
-
-def grid_inputs(latent_dim, num_classes, columns, seed):
-    """The latent vectors and labels of a conditional image grid: one row per class (at most
-    `MAX_GRID_ROWS`, spread evenly over the classes), and the same `columns` latent vectors
-    in every row, so that down a column only the label changes.
-
-    Returns:
-        `(z, labels)`: `[rows * columns, latent_dim]` float32 and `[rows * columns]` int32.
-    """
-    rows = np.unique(np.linspace(0, num_classes - 1, min(num_classes, MAX_GRID_ROWS)).round())
-    z = latent_batch(columns, latent_dim, seed).numpy()
-    return np.tile(z, (len(rows), 1)), np.repeat(rows.astype(np.int32), columns)
 
 
 def parse_label(text, class_names):

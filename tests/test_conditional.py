@@ -18,7 +18,7 @@ from test_train import _crash_at, _Interrupt
 import kgan
 from kgan import callbacks as kcallbacks
 from kgan import classifier as kclassifier
-from kgan import cli, sampling
+from kgan import cli, latents, sampling
 from kgan.data import load_data, mixture_points
 from kgan.data.gaussian import MIXTURE_CLASSES, MIXTURE_MEANS
 from kgan.data.pipeline import to_uint8
@@ -253,7 +253,7 @@ def test_rest_client_sends_labels_as_the_readme_shows(mixture_run, tmp_path, fak
 
 @pytest.mark.parametrize("num_classes, rows", [(3, [0, 1, 2]), (25, [0, 3, 5, 8, 11, 13, 16, 19, 21, 24])])
 def test_a_grid_has_one_row_per_class_and_one_latent_vector_per_column(num_classes, rows):
-    z, labels = sampling.grid_inputs(latent_dim=4, num_classes=num_classes, columns=8, seed=2)
+    z, labels = latents.grid_inputs(latent_dim=4, num_classes=num_classes, columns=8, seed=2)
     assert z.shape == (8 * len(rows), 4)
     np.testing.assert_array_equal(labels.reshape(len(rows), 8), np.repeat([rows], 8, axis=0).T)
     by_row = z.reshape(len(rows), 8, 4)

@@ -5,6 +5,7 @@ import tensorflow as tf
 from conftest import assert_weights_equal, make_gaussian_gan, network_weights, values
 
 import kgan
+from kgan import inference
 
 
 def test_discriminator_step_changes_only_discriminator(gaussian_gan, points):
@@ -139,14 +140,14 @@ def _batchnorm_gan(ema):
 @pytest.mark.parametrize("ema", [False, True])
 def test_samples_use_standing_batchnorm_statistics(monkeypatch, ema):
     gan = _batchnorm_gan(ema)
-    monkeypatch.setattr(kgan.gan, "STANDING_SAMPLES", 128)
-    monkeypatch.setattr(kgan.gan, "STANDING_BATCH", 64)
+    monkeypatch.setattr(inference, "STANDING_SAMPLES", 128)
+    monkeypatch.setattr(inference, "STANDING_BATCH", 64)
     live = values(gan.generator.weights)
     copy = gan.sampling_generator()
     assert_weights_equal(values(gan.generator.weights), live)  # the live generator untouched
     # The copy's moving mean and variance are the average of its batch statistics over the
     # standing batches: for the first BatchNorm, of its Dense layer's outputs.
-    batches = gan._standing_inputs()
+    batches = inference.standing_inputs(gan)
     assert len(batches) == 2
     dense, norm = copy.layers[0], copy.layers[1]
     outputs = [dense(batch).numpy() for batch in batches]
@@ -159,9 +160,9 @@ def test_samples_use_standing_batchnorm_statistics(monkeypatch, ema):
     expected = values(gan.generator.trainable_weights)
     assert ema != all(np.allclose(a, b) for a, b in zip(weights, expected))  # EMA: the averages
     # With one standing batch, inference on it is the training-mode pass of the same weights.
-    monkeypatch.setattr(kgan.gan, "STANDING_SAMPLES", 64)
+    monkeypatch.setattr(inference, "STANDING_SAMPLES", 64)
     copy = gan.sampling_generator()
-    (batch,) = gan._standing_inputs()
+    (batch,) = inference.standing_inputs(gan)
     twin = keras.models.clone_model(copy)
     twin.set_weights(copy.get_weights())
     np.testing.assert_allclose(copy(batch, training=False), twin(batch, training=True),

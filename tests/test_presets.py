@@ -2,7 +2,7 @@ import pytest
 
 import kgan
 from kgan.errors import KganError
-from kgan.presets import parse_override
+from kgan.presets import CONDITIONAL_DEFAULTS, parse_override
 
 
 @pytest.mark.parametrize("name", sorted(kgan.PRESETS))
@@ -103,3 +103,16 @@ def test_switching_the_loss_applies_its_defaults_unless_given():
     # A resumed run keeps what its config says: no loss switch, no defaults.
     wgan = gaussian.with_overrides(loss="wasserstein", d_steps=1)
     assert kgan.Preset.from_config(wgan.get_config()).with_overrides(epochs=3).d_steps == 1
+
+
+def test_switching_conditional_on_applies_the_networks_conditional_recipe_unless_given():
+    mnist = kgan.get_preset("mnist")
+    conditional = mnist.with_overrides(conditional=True)
+    recipe = CONDITIONAL_DEFAULTS["dcgan28"]
+    assert {field: getattr(conditional, field) for field in recipe} == recipe
+    assert mnist.with_overrides(conditional=True, batch_size=128).batch_size == 128
+    # A family without a measured recipe keeps its own; a conditional config stays as it is.
+    assert kgan.get_preset("gaussian").with_overrides(conditional=True).loss == "nonsaturating"
+    tuned = conditional.with_overrides(lr_d=2e-4)
+    assert kgan.Preset.from_config(tuned.get_config()).with_overrides(
+        conditional=True).lr_d == 2e-4
