@@ -90,9 +90,13 @@ def test_recipe_study_scores_a_conditional_candidate_by_class(tmp_path):
             "--seeds", 0, "--set", "batch_size=8", "--set", "sample_shape=[28, 28, 3]",
             "--candidate", "cond", "conditional=true", "-n", 12, "--runs", tmp_path / "runs",
             "--out", out)
-    row = json.loads(out.read_text())["summary"]["cond"]
-    assert 0 <= row["label_accuracy_mean"] <= 1 and row["classifier_accuracy_mean"] > 0.5
-    assert row["swd_intra_mean"] > 0 and row["diversity_in_class_mean"] > 0
+    summary = json.loads(out.read_text())["summary"]
+    # Both the run and its untrained baseline are scored by class, against one classifier that
+    # tells the three shapes apart on held-out real images.
+    for row in (summary["cond"], summary["mnist untrained"]):
+        assert row["classifier_accuracy_mean"] > 0.9
+        assert {"label_accuracy_mean", "swd_intra_mean", "diversity_in_class_mean"} <= set(row)
+    assert summary["cond"]["swd_intra_mean"] > 0
     assert (tmp_path / "runs" / "classifier.keras").is_file()
 
 
