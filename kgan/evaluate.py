@@ -6,7 +6,6 @@ accuracy (how often `kgan.classifier`'s network, trained on the real data, sees 
 sample was generated for).
 """
 
-import json
 
 import keras
 import numpy as np
@@ -110,12 +109,6 @@ def intra_class_swd(real, fake, fake_labels):
 CLASSIFIER_SAMPLES = 20_000
 
 
-def append_record(path, record):
-    """Appends one JSON line to `path`."""
-    with open(path, "a") as f:
-        f.write(json.dumps(record) + "\n")
-
-
 def evaluate(generator, dataset, names, num_samples=10_000, seed=0, data_dir=None,
              inception_weights=None, record_dir=None, verbose=True, random_inception=False):
     """Evaluates a generator (a `kgan.GAN` or an exported one) against a data set.
@@ -166,7 +159,7 @@ def evaluate(generator, dataset, names, num_samples=10_000, seed=0, data_dir=Non
         record["label_accuracy"] = kclassifier.label_accuracy(classifier, fake, real.labels)
         record["classifier_accuracy"] = ceiling
     if record_dir:
-        append_record(rundir.RunDir(record_dir).path(rundir.METRICS), record)
+        rundir.append_record(rundir.RunDir(record_dir).path(rundir.METRICS), record)
     return record
 
 

@@ -1,4 +1,5 @@
-"""The run directory: the one place that names its files and lists its checkpoints.
+"""The run directory: the one place that names its files, lists its checkpoints, and reads and
+writes its tables (`history.csv`, `metrics.jsonl`).
 
 ```
 RUN/
@@ -21,6 +22,7 @@ so that a run resumed from it logs the same epoch means as an uninterrupted run.
 """
 
 import contextlib
+import csv
 import dataclasses
 import glob
 import json
@@ -168,6 +170,49 @@ class RunDir:
         for path in glob.glob(self.path("**", ".tmp-*"), recursive=True):
             with contextlib.suppress(FileNotFoundError):  # another worker was quicker
                 os.remove(path)
+
+
+def read_history(path, before_epoch):
+    """The rows of a `history.csv` for the epochs before `before_epoch`, as
+    `{metric: [value per epoch]}` (empty when there is no file)."""
+    if not os.path.exists(path):
+        return {}
+    with open(path, newline="") as f:
+        rows = [row for row in csv.DictReader(f) if int(row["epoch"]) < before_epoch]
+    return {name: [float(row[name]) for row in rows] for name in (rows[0] if rows else [])
+            if name != "epoch"}
+
+
+def write_history(path, history):
+    """Writes `{metric: [value per epoch]}` as `history.csv`, one row per epoch (counted from
+    0, as in Keras). Rewritten whole (it is small) and renamed into place: never a half-written
+    table."""
+    names = sorted(history)
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["epoch"] + names)
+        for epoch, values in enumerate(zip(*(history[name] for name in names))):
+            writer.writerow([epoch, *values])
+
+
+def append_record(path, record):
+    """Appends one evaluation record to a `metrics.jsonl`."""
+    with open(path, "a") as f:
+        f.write(json.dumps(record) + "\n")
+
+
+def records_up_to(path, step):
+    """The records of a `metrics.jsonl` up to training step `step`; later ones (a resumed run
+    trains those steps again) are removed from the file."""
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        records = [json.loads(line) for line in f]
+    kept = [record for record in records if (record.get("step") or 0) <= step]
+    if len(kept) < len(records):
+        with atomic_path(path) as tmp, open(tmp, "w") as f:
+            f.writelines(json.dumps(record) + "\n" for record in kept)
+    return kept
 
 
 def metric_state(checkpoint_path):
