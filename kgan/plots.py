@@ -90,7 +90,8 @@ def save_loss_plot(history, path):
     accuracies.axhline(0.5, color="gray", linestyle=":", linewidth=1)
     losses.set_title("losses")
     accuracies.set_title("discriminator accuracy")
-    figure.tight_layout()
+    # Fixed margins: tight_layout measures every text and took a third of the plot's time.
+    figure.subplots_adjust(left=0.07, right=0.98, bottom=0.14, top=0.9, wspace=0.2)
     figure.savefig(path, dpi=100)
 
 

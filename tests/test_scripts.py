@@ -108,7 +108,10 @@ def test_overhead_times_the_steps_inside_a_fit(tmp_path):
     assert result["steps"] == 4
     assert 0 < result["step_seconds"] < result["fit_seconds"]
     assert result["outside_seconds"] == pytest.approx(result["fit_seconds"] - result["step_seconds"])
-    assert "outside the steps" in stdout
+    assert result["set_up_seconds"] + result["around_seconds"] == pytest.approx(
+        result["outside_seconds"])
+    assert 0 < result["set_up_seconds"] and 0 < result["around_seconds"]
+    assert "around the steps" in stdout
 
 
 @pytest.mark.slow
