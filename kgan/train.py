@@ -291,11 +291,13 @@ def _fit_from(gan, dataset_from, total_steps, per_epoch, start, callbacks, strat
     for first, last, skip, steps in _phases(start, total_steps, per_epoch):
         callback_list = keras.callbacks.CallbackList(callbacks, add_history=True, model=gan,
                                                      epochs=epochs, steps=steps)
+        # Exactly the call's batches: an endless pipeline still prefetching when fit() returns
+        # took 15 s or more to tear down.
+        dataset = dataset_from(first, skip).take((last - first) * steps)
         if distribute.is_multiworker(strategy):
-            distribute.fit_multiworker(gan, dataset_from(first, skip), last, steps, first,
-                                       callback_list, strategy)
+            distribute.fit_multiworker(gan, dataset, last, steps, first, callback_list, strategy)
         else:
-            gan.fit(dataset_from(first, skip), epochs=last, steps_per_epoch=steps,
+            gan.fit(dataset, epochs=last, steps_per_epoch=steps,
                     initial_epoch=first, callbacks=callback_list,
                     shuffle=False,  # the pipeline shuffles, keyed by epoch
                     verbose=0)
