@@ -8,8 +8,7 @@ Loading TensorFlow prints C++ log lines about the build and the machine (oneDNN,
 instructions), some of them twice, one copy per shared library. Most are written before
 `absl::InitializeLog()` runs, and absl then ignores `TF_CPP_MIN_LOG_LEVEL` (abseil-cpp pull
 request 1957 is still open), so no setting made before the load silences them. kgan therefore
-holds standard error while TensorFlow loads, finds its devices and runs its first operation,
-and writes back only the C++ log lines at or above the start-up level: `TF_CPP_MIN_LOG_LEVEL`
+holds standard error while TensorFlow loads and finds its devices, and writes back only the C++ log lines at or above the start-up level: `TF_CPP_MIN_LOG_LEVEL`
 when the user set it, else 3 (none of them). Every line that is not a C++ log line goes through
 untouched; the lines kept back stay in `SUPPRESSED` (`kgan --verbose` prints them).
 """
@@ -63,10 +62,9 @@ def require_tensorflow_backend():
         with _held_stderr(level, SUPPRESSED):
             import tensorflow as tf
 
-            # Finding the devices and running a first kernel load what loads lazily (the cuInit
-            # line, a second copy of the oneDNN line on some CPUs).
+            # Finding the devices prints the cuInit line. Nothing may run yet: logical devices
+            # (`--replicas`) can only be configured before TensorFlow's context starts.
             tf.config.list_physical_devices()
-            tf.linalg.matmul(tf.ones((2, 2)), tf.ones((2, 2))).numpy()
     finally:
         if user_level is None:
             del os.environ["TF_CPP_MIN_LOG_LEVEL"]

@@ -402,7 +402,7 @@ def test_export_takes_the_best_checkpoint_of_a_run(tmp_path):
     write_image_folder(tmp_path / "images", count=8)
     run = str(tmp_path / "run")
     kgan.fit(dataset=f"folder:{tmp_path / 'images'}", preset="mnist", run_dir=run, epochs=2,
-             batch_size=4, verbose=False)
+             batch_size=4, save_every=0.008, verbose=False)  # a checkpoint after each epoch
     # Make best.keras the first epoch's, so that exporting the final model would show.
     best_path = os.path.join(run, "checkpoints", "best.keras")
     shutil.copy(os.path.join(run, "checkpoints", "epoch-0001.keras"), best_path)

@@ -12,7 +12,6 @@ import kgan
 from kgan import callbacks as kcallbacks
 from kgan import data
 from kgan.errors import KganError
-from kgan.presets import EVAL_EVERY_KIMG
 from kgan.rundir import Position, RunDir
 
 # 1,000 points at batch 100: 10 steps an epoch (1 kimg), a fraction of a second.
@@ -192,7 +191,7 @@ def test_evaluations_come_every_eval_every_kimg(tmp_path):
     # The image presets' default cadence lies far beyond this run: no evaluation at all.
     kgan.fit(run_dir=str(tmp_path / "default"), **options)
     assert not os.path.exists(tmp_path / "default" / "metrics.jsonl")
-    assert kgan.get_preset("mnist").eval_every == EVAL_EVERY_KIMG
+    assert kgan.get_preset("mnist").eval_every == 1000
     assert kgan.get_preset("gaussian").eval_every == 0
 
 
