@@ -9,7 +9,7 @@ require_tensorflow_backend()
 
 # The backend is set: Keras may be imported now.
 from kgan import losses
-from kgan.callbacks import Checkpoint, LossPlot, Progress, SampleGrid, StopOnNaN
+from kgan.callbacks import Cadence, Checkpoint, LossPlot, Progress, SampleGrid, StopOnNaN
 from kgan.data import load_dataset
 from kgan.errors import KganError
 from kgan.export import export_generator
@@ -22,6 +22,7 @@ __version__ = "0.1.0"
 __all__ = [
     "GAN",
     "PRESETS",
+    "Cadence",
     "Checkpoint",
     "KganError",
     "LossPlot",

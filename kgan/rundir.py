@@ -8,7 +8,7 @@ RUN/
   history.csv           one row of logged metrics per epoch
   losses.png            the loss and accuracy curves
   metrics.jsonl         evaluation results, one JSON record per line
-  samples/              epoch-NNNN.png sample grids, animation.gif
+  samples/              img-NNNNNNNNN.png sample grids (by training images seen), animation.gif
   checkpoints/          epoch-NNNN.keras (after epoch NNNN),
                         epoch-NNNN-batch-BBBBBB.keras (BBBBBB batches into epoch NNNN + 1),
                         best.keras (the best evaluation score so far)

@@ -16,15 +16,17 @@ Without DATASET data, `--images N` writes N random 28x28 images to a temporary f
 import argparse
 import json
 import os
+import sys
 import tempfile
 import time
 
 import keras
-import numpy as np
-from PIL import Image
 
 import kgan
 from kgan.presets import parse_override
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from speed_check import write_random_images  # a sibling script, found through sys.path
 
 
 class StepClock(keras.callbacks.Callback):
@@ -45,15 +47,6 @@ class StepClock(keras.callbacks.Callback):
         self.steps += 1
 
 
-def write_random_images(folder, count, size=28, seed=0):
-    """`count` random RGB PNG images of `size` x `size` in `folder`."""
-    rng = np.random.default_rng(seed)
-    os.makedirs(folder, exist_ok=True)
-    for i in range(count):
-        pixels = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
-        Image.fromarray(pixels).save(os.path.join(folder, f"{i:05d}.png"))
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dataset", nargs="?", help="e.g. folder:PATH; default: random images")
@@ -69,7 +62,7 @@ def main():
     dataset = args.dataset
     if dataset is None:
         folder = os.path.join(args.runs, "images")
-        write_random_images(folder, args.images)
+        write_random_images(folder, args.images, size=28)
         dataset = f"folder:{folder}"
     budget = {"kimg": args.kimg} if args.kimg else {"epochs": args.epochs}
     clock = StepClock()
