@@ -51,13 +51,19 @@ def test_adversarial_step_trains_the_generator_on_the_fakes_the_discriminator_sa
 
 
 def test_train_step_logs_losses_and_accuracies(gaussian_gan, points):
-    logs = gaussian_gan.train_step(tf.constant(points[:32]))
+    real = tf.constant(points[:32])
+    # The step's fakes: the generator stream's noise at this step, before any update.
+    fake = gaussian_gan.generator(gaussian_gan.noise(32, 1, gaussian_gan.g_optimizer.iterations))
+    real_accuracy = np.mean(gaussian_gan.discriminator(real).numpy() > 0)
+    fake_accuracy = np.mean(gaussian_gan.discriminator(fake).numpy() < 0)
+    logs = gaussian_gan.train_step(real)
     assert set(logs) == {"d_loss", "g_loss", "d_real_acc", "d_fake_acc"}
     # Fresh networks output logits near 0: both losses start near log(2).
     assert float(logs["d_loss"]) == pytest.approx(np.log(2), abs=0.05)
     assert float(logs["g_loss"]) == pytest.approx(np.log(2), abs=0.05)
-    for name in ("d_real_acc", "d_fake_acc"):
-        assert 0.0 <= float(logs[name]) <= 1.0
+    # The accuracies are the discriminator's before its update.
+    assert float(logs["d_real_acc"]) == pytest.approx(real_accuracy)
+    assert float(logs["d_fake_acc"]) == pytest.approx(fake_accuracy)
 
 
 def test_noise_is_a_function_of_seed_step_stream_and_replica(gaussian_gan):
