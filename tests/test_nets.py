@@ -2,6 +2,7 @@ import keras
 import numpy as np
 import pytest
 
+from kgan.errors import KganError
 from kgan.nets import NETWORKS
 from kgan.nets.resnet import ResidualBlock
 
@@ -50,9 +51,11 @@ def test_dcgan_initialisation():
     assert abs(gammas.mean() - 1.0) < 0.005 and abs(gammas.std() - 0.02) < 0.005
 
 
-def test_wrong_image_size_is_refused():
-    with pytest.raises(ValueError, match="dcgan64 makes 64x64 images"):
+def test_wrong_image_size_is_a_user_error():
+    with pytest.raises(KganError, match="dcgan64 makes 64x64 images"):
         NETWORKS["dcgan64"](100, (28, 28, 1))
+    with pytest.raises(KganError, match="resnet64 makes 64x64 images"):
+        NETWORKS["resnet64"](100, (28, 28, 1))
 
 
 def test_resnet64_blocks_resample_and_the_discriminator_is_spectrally_normalised(tmp_path):

@@ -9,6 +9,7 @@ TensorFlow's fused kernel.
 
 from keras import layers
 
+from kgan.errors import KganError
 from kgan.nets import init
 from kgan.nets.batchnorm import FusedBatchNormalization
 from kgan.nets.conditional import discriminator_network, generator_network
@@ -56,7 +57,7 @@ def _logit(kernel):
 
 def _check_shape(sample_shape, size, family):
     if tuple(sample_shape[:2]) != (size, size) or sample_shape[2] not in (1, 3):
-        raise ValueError(f"{family} makes {size}x{size} images with 1 or 3 channels, "
+        raise KganError(f"{family} makes {size}x{size} images with 1 or 3 channels, "
                          f"not {tuple(sample_shape)}")
 
 

@@ -10,6 +10,7 @@ SNGAN's, to keep the CPU cost near the DCGAN's.
 import keras
 from keras import layers
 
+from kgan.errors import KganError
 from kgan.nets import init
 from kgan.nets.batchnorm import FusedBatchNormalization
 from kgan.nets.conditional import discriminator_network, generator_network
@@ -98,7 +99,7 @@ def resnet64_networks(latent_dim, sample_shape, width=16, num_classes=0):
         `(generator, discriminator)`.
     """
     if tuple(sample_shape[:2]) != (64, 64):
-        raise ValueError(f"resnet64 makes 64x64 images, not {tuple(sample_shape)}")
+        raise KganError(f"resnet64 makes 64x64 images, not {tuple(sample_shape)}")
     top = 16 * width
     generator = generator_network(
         latent_dim,
