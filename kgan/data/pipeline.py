@@ -58,6 +58,7 @@ def training_dataset(examples, batch_size, seed, start_epoch=0, start_batch=0, s
     label_table = None if labels is None else tf.cast(labels, tf.int32)
 
     def gather(indices):
+        indices = indices[index * per_worker : (index + 1) * per_worker]  # this worker's slice
         samples = to_model_range(tf.gather(table, indices))
         return samples if label_table is None else (samples, tf.gather(label_table, indices))
 
@@ -72,7 +73,6 @@ def training_dataset(examples, batch_size, seed, start_epoch=0, start_batch=0, s
         .flat_map(epoch_order)
         .batch(batch_size)
         .skip(start_batch)
-        .map(lambda indices: indices[index * per_worker : (index + 1) * per_worker])
         .map(gather, tf.data.AUTOTUNE)
         .prefetch(tf.data.AUTOTUNE)
     )
