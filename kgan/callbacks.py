@@ -81,10 +81,10 @@ class SampleGrid(keras.callbacks.Callback):
 
     Args:
         directory: where the pictures go.
+        every: a `Cadence`; the end of training is always saved.
         num_samples: the size of the latent batch (64 suits an 8x8 grid; 1,000 a scatter); a
             conditional grid has `sqrt(num_samples)` columns.
         seed: seeds the latent batch.
-        every: a `Cadence`; the end of training is always saved.
         real: real 2D points for the scatter.
         summary_dir: also write image grids as TensorBoard image summaries here.
     """
