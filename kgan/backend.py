@@ -8,9 +8,10 @@ Loading TensorFlow prints C++ log lines about the build and the machine (oneDNN,
 instructions), some of them twice, one copy per shared library. Most are written before
 `absl::InitializeLog()` runs, and absl then ignores `TF_CPP_MIN_LOG_LEVEL` (abseil-cpp pull
 request 1957 is still open), so no setting made before the load silences them. kgan therefore
-holds standard error while TensorFlow loads and finds its devices, and writes back only the C++ log lines at or above the start-up level: `TF_CPP_MIN_LOG_LEVEL`
-when the user set it, else 3 (none of them). Every line that is not a C++ log line goes through
-untouched; the lines kept back stay in `SUPPRESSED` (`kgan --verbose` prints them).
+holds standard error while TensorFlow loads and finds its devices, and writes back only the C++
+log lines at or above the start-up level: `TF_CPP_MIN_LOG_LEVEL` when the user set it, else 3
+(none of them). Every line that is not a C++ log line goes through untouched; the lines kept
+back stay in `SUPPRESSED` (`kgan --verbose` prints them).
 """
 
 import contextlib

@@ -247,15 +247,12 @@ class Checkpoint(keras.callbacks.Callback):
             # The epoch's last batch: saved after the epoch's other callbacks ran.
             self._due_at_epoch_end = True
         else:
-            self._save(self._position(step), logs)
+            self._save(Position.of_step(step, self.steps_per_epoch), logs)
 
     def on_epoch_end(self, epoch, logs=None):
         if self._due_at_epoch_end or _last_epoch(epoch, self.params):
-            self._save(self._position(self.model.step), logs)
+            self._save(Position.of_step(self.model.step, self.steps_per_epoch), logs)
         self._due_at_epoch_end = False
-
-    def _position(self, step):
-        return Position(*divmod(step, self.steps_per_epoch))
 
     def _save(self, position, logs):
         if not _all_finite((logs or {}).values()) or not _all_finite(self.model.get_weights()):
@@ -347,7 +344,8 @@ def diversity_ratio(fake, real, labels=None, seed=0):
     """
     if labels is None:
         return diversity(fake, seed=seed) / diversity(real, seed=seed)
-    ratios = [diversity(fake[labels == label], seed=seed) / diversity(real[labels == label], seed=seed)
+    ratios = [diversity(fake[labels == label], seed=seed)
+              / diversity(real[labels == label], seed=seed)
               for label in np.unique(labels) if np.sum(labels == label) >= 2]
     return float(np.mean(ratios))
 

@@ -71,7 +71,8 @@ class Preset:
         checkpoint_minutes: also checkpoint mid-epoch every this many minutes, so that a killed
             run loses at most that much work (0: only after epochs).
         deterministic: deterministic kernels (`tf.config.experimental.enable_op_determinism`),
-            so that the same command gives bit-equal runs (scripts/RESULTS.md, "Determinism": its cost).
+            so that the same command gives bit-equal runs (scripts/RESULTS.md, "Determinism":
+            its cost).
         sync_batchnorm: under a distribution strategy, compute BatchNorm statistics over the
             global batch instead of each replica's share.
         precision: `auto`, `fp32`, `bf16` or `fp16` (see `kgan.precision`).
@@ -150,7 +151,8 @@ class Preset:
         """Returns a copy with the given fields replaced; `None` values are ignored.
 
         Switching to another loss also applies its `LOSS_DEFAULTS`, and switching `conditional`
-        on applies the networks' `CONDITIONAL_DEFAULTS`, except for fields given here.
+        on applies the networks' `CONDITIONAL_DEFAULTS`, except for fields given here. `epochs`
+        and `kimg` are two units of one budget: giving `epochs` drops a `kimg` budget.
 
         Raises:
             KganError: an unknown field or a bad value.
@@ -161,6 +163,10 @@ class Preset:
             raise KganError(f"unknown preset field {', '.join(unknown)}; "
                             f"the fields are: {', '.join(sorted(fields))}")
         given = {k: v for k, v in overrides.items() if v is not None}
+        if "epochs" in given:
+            if "kimg" in given:
+                raise KganError("give --epochs or --kimg, not both")
+            given["kimg"] = 0.0
         if given.get("conditional") and not self.conditional:
             networks = given.get("networks", self.networks)
             given = {**CONDITIONAL_DEFAULTS.get(networks, {}), **given}
@@ -289,8 +295,8 @@ def _spectrally_normalized(network):
 # generator's ramped moving average. After 20 CPU-minutes over three seeds this scored lowest of
 # everything measured there, below the same recipe with DiffAugment on every seed (which led
 # after 2 epochs, but the 20 epochs a real run takes are nearer the longer budget), and about a
-# quarter of d2l's recipe (scripts/RESULTS.md, "The Pokemon recipe"). d2l's 0.005 collapsed the generator to
-# a single image within two epochs.
+# quarter of d2l's recipe (scripts/RESULTS.md, "The Pokemon recipe"). d2l's 0.005 collapsed the
+# generator to a single image within two epochs.
 _POKEMON = Preset(
     name="pokemon",
     networks="dcgan64",
@@ -310,7 +316,8 @@ PRESETS = {
     preset.name: preset
     for preset in [
         # d2l 17.1's networks with a wider discriminator (32-32 instead of 5-3), a larger batch
-        # and a cosine decay: the reference recipe oscillates around the target (scripts/RESULTS.md, "The Gaussian preset").
+        # and a cosine decay: the reference recipe oscillates around the target
+        # (scripts/RESULTS.md, "The Gaussian preset").
         Preset(
             name="gaussian",
             networks="gaussian",
@@ -322,7 +329,7 @@ PRESETS = {
             lr_d=0.01,
             lr_g=0.01,
             lr_schedule="cosine",
-            save_every=10.0,  # 10 epochs of the 1,000 points
+            save_every=10.0,  # about 10 epochs of the 1,000 points
             # A 2-d linear generator gains nothing from 16-bit arithmetic.
             precision="fp32",
         ),
@@ -333,7 +340,8 @@ PRESETS = {
         # SNGAN's residual networks at a quarter of their width, with its hinge loss, rate 2e-4
         # and betas, but one critic step per generator step instead of five (CPU budget), and
         # the moving average. At the same CPU time over three seeds it scored about as well as
-        # `pokemon` after 2 epochs' time and worse after 20 minutes (scripts/RESULTS.md, "The Pokemon recipe").
+        # `pokemon` after 2 epochs' time and worse after 20 minutes (scripts/RESULTS.md, "The
+        # Pokemon recipe").
         dataclasses.replace(_POKEMON, name="pokemon-resnet", networks="resnet64", latent_dim=128,
                             lr_d=2e-4, lr_g=2e-4, beta_1=0.0, beta_2=0.9, loss="hinge"),
         # The MNIST reference: AdamW lr 2e-4, betas (0.5, 0.999), weight decay 1e-5, batch 128.

@@ -55,6 +55,15 @@ class Position:
     epoch: int
     batch: int = 0
 
+    @classmethod
+    def of_step(cls, step, steps_per_epoch):
+        """The position after `step` training steps (batches)."""
+        return cls(*divmod(step, steps_per_epoch))
+
+    def step(self, steps_per_epoch):
+        """The training steps taken to reach this position."""
+        return self.epoch * steps_per_epoch + self.batch
+
 
 @dataclasses.dataclass(frozen=True)
 class CheckpointFile:

@@ -62,10 +62,6 @@ def fit(dataset=None, preset=None, run_dir=None, seed=0, data_dir=None, tensorbo
     """
     if dataset is None:
         dataset = get_preset(preset).dataset if preset else "gaussian"
-    if overrides.get("epochs") is not None:
-        if overrides.get("kimg") is not None:
-            raise KganError("give --epochs or --kimg, not both")
-        overrides["kimg"] = 0.0  # the epochs are the budget
     preset = get_preset(preset or data.default_preset(dataset)).with_overrides(**overrides)
     if eval_every is None:
         eval_every = preset.eval_every
@@ -114,15 +110,12 @@ def resume(run_dir, epochs=None, strategy="auto", replicas=None, verbose=True, k
     Returns:
         The trained `kgan.GAN`.
     """
-    if epochs is not None and kimg is not None:
-        raise KganError("give --epochs or --kimg, not both")
     run = RunDir(run_dir)
     config = run.read_config()
     changed = epochs is not None or kimg is not None
     if changed:
-        # A new budget replaces the old one, whichever unit either is in.
         config["preset"] = Preset.from_config(config["preset"]).with_overrides(
-            epochs=epochs, kimg=0.0 if epochs is not None else kimg).get_config()
+            epochs=epochs, kimg=kimg).get_config()
     strategy = distribute.make_strategy(strategy, replicas)
     examples = _load_examples(config, strategy)
     if config.get("cadence") != CADENCE_UNIT:
@@ -146,7 +139,8 @@ CADENCE_UNIT = "kimg"
 def _cadence_in_kimg(config, num_examples):
     """An older run's config with its epoch cadences turned into kimg (the same points)."""
     preset = config["preset"]
-    kimg_per_epoch = steps_per_epoch(num_examples, preset["batch_size"]) * preset["batch_size"] / 1000
+    batch_size = preset["batch_size"]
+    kimg_per_epoch = steps_per_epoch(num_examples, batch_size) * batch_size / 1000
     evaluation = config.get("evaluation") or {"every": 0}
     return {**config, "cadence": CADENCE_UNIT,
             "preset": {**preset, "save_every": preset["save_every"] * kimg_per_epoch,
@@ -237,7 +231,7 @@ def _train_with(run, config, strategy, examples, checkpoint, verbose, extra):
         real = real_samples(examples, evaluation["samples"], seed)
         callbacks.append(kcallbacks.Evaluation(
             run, real.values, kcallbacks.Cadence(evaluation["every"], preset.batch_size),
-            evaluation["metric"], seed, start_step=start.epoch * per_epoch + start.batch,
+            evaluation["metric"], seed, start_step=start.step(per_epoch),
             real_labels=real.labels if preset.conditional else None))
     # Last: a checkpoint after an epoch means every output of that epoch is written.
     callbacks.append(kcallbacks.Checkpoint(
@@ -251,7 +245,7 @@ def _train_with(run, config, strategy, examples, checkpoint, verbose, extra):
             f"{run.checkpoint_dir}"
         )
     latest = run.latest_checkpoint()
-    if latest and latest.position == Position(*divmod(gan.step, per_epoch)):
+    if latest and latest.position == Position.of_step(gan.step, per_epoch):
         # The end of training was just checkpointed: the same bytes, without a second save.
         copy_file(latest.path, run.path(rundir.MODEL))
     else:
@@ -311,7 +305,7 @@ def _phases(start, total_steps, per_epoch):
     before, the whole epochs, and a last epoch cut short."""
     phases = []
     epoch, skip = start.epoch, start.batch
-    if skip and epoch * per_epoch + skip < total_steps:
+    if skip and start.step(per_epoch) < total_steps:
         phases.append((epoch, epoch + 1, skip,
                        min(per_epoch, total_steps - epoch * per_epoch) - skip))
         epoch += 1

@@ -116,3 +116,12 @@ def test_switching_conditional_on_applies_the_networks_conditional_recipe_unless
     tuned = conditional.with_overrides(lr_d=2e-4)
     assert kgan.Preset.from_config(tuned.get_config()).with_overrides(
         conditional=True).lr_d == 2e-4
+
+
+def test_epochs_and_kimg_are_one_budget():
+    mnist = kgan.get_preset("mnist")
+    short = mnist.with_overrides(kimg=5)
+    assert short.total_steps(steps_per_epoch=400) == 40  # 5,000 images at batch 128
+    assert short.with_overrides(epochs=3).total_steps(steps_per_epoch=400) == 1200
+    with pytest.raises(KganError, match="--epochs or --kimg, not both"):
+        mnist.with_overrides(epochs=3, kimg=5)

@@ -1,7 +1,7 @@
 """The Gaussian preset's quality bar: it matches the data's mean and covariance with every loss.
 
-`scripts/gaussian_quality.py` measures five seeds per loss (scripts/RESULTS.md's table); these tests run
-one seed each, so that no loss regresses unnoticed.
+`scripts/gaussian_quality.py` measures five seeds per loss (scripts/RESULTS.md's table); these
+tests run one seed each, so that no loss regresses unnoticed.
 """
 
 import pytest

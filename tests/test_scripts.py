@@ -116,7 +116,8 @@ def test_overhead_times_the_steps_inside_a_fit(tmp_path):
     result = json.loads(out.read_text())
     assert result["steps"] == 4
     assert 0 < result["step_seconds"] < result["fit_seconds"]
-    assert result["outside_seconds"] == pytest.approx(result["fit_seconds"] - result["step_seconds"])
+    assert result["outside_seconds"] == pytest.approx(
+        result["fit_seconds"] - result["step_seconds"])
     assert result["set_up_seconds"] + result["around_seconds"] == pytest.approx(
         result["outside_seconds"])
     assert 0 < result["set_up_seconds"] and 0 < result["around_seconds"]

@@ -3,8 +3,8 @@
 PyTorch's `ConvTranspose2d(k=4, s=2, p=1)` and `Conv2d(k=4, s=2, p=1)` double and halve the size
 exactly as Keras' `padding="same"` with stride 2 does, so the shapes match the references. The
 last convolution of each network computes in float32 under mixed precision: with them in bfloat16
-the Pokemon samples scored worse (scripts/RESULTS.md, "The training step"). BatchNorm is `FusedBatchNormalization`: Keras' layer, trained with
-TensorFlow's fused kernel.
+the Pokemon samples scored worse (scripts/RESULTS.md, "The training step"). BatchNorm is
+`FusedBatchNormalization`: Keras' layer, trained with TensorFlow's fused kernel.
 """
 
 from keras import layers
