@@ -17,6 +17,7 @@ from kgan.gan import GAN
 from kgan.latents import latent_batch
 from kgan.presets import PRESETS, Preset, get_preset
 from kgan.train import fit, resume
+from kgan.walks import interpolate
 
 __version__ = "0.1.0"
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "export_generator",
     "fit",
     "get_preset",
+    "interpolate",
     "latent_batch",
     "load_dataset",
     "losses",

@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from kgan import backend, rundir, sampling, train
+from kgan import backend, rundir, sampling, train, walks
 from kgan import evaluate as kevaluate
 from kgan import export as kexport
 from kgan.distribute import STRATEGIES
@@ -126,22 +126,73 @@ def _refuse_options_besides(*allowed):
                         f"{', '.join(given)}")
 
 
+_TRUNCATION = click.option(
+    "--truncation", type=click.FloatRange(0, 1, min_open=True), default=1.0, show_default=True,
+    help="The truncation trick's psi in (0, 1]: every latent vector is scaled by psi, pulling "
+         "it towards the mean (zero), so lower values give more typical samples and less "
+         "variety; 1 leaves them as they are.")
+
+
 @main.command()
 @click.argument("source", type=click.Path(exists=True))
 @click.option("-n", "num_samples", type=_POSITIVE, default=64, show_default=True, help="Number of samples.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seeds the latent batch.")
 @click.option("--label", help="A conditional generator's class, by number or name.  [default: the classes in turn]")
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Output file: .png (grid or scatter) or .npy (raw output).")
+@_TRUNCATION
+@click.option("--out", required=True, type=click.Path(), help="Output: a .png (grid or scatter), a .npy (raw output) or a folder ending in / (one numbered PNG per sample).")
 @_user_errors
-def sample(source, num_samples, seed, label, out):
+def sample(source, num_samples, seed, label, truncation, out):
     """Generate samples from a run directory, a .keras file or an exported SavedModel."""
     sampling.check_output(out)
     generator = sampling.load_generator(source)
     if label is not None:
         label = sampling.parse_label(label, generator.class_names)
-    samples, labels = sampling.generate_labelled(generator, num_samples, seed, label)
+    samples, labels = sampling.generate_labelled(generator, num_samples, seed, label, truncation)
     sampling.write_samples(samples, out, labels, generator.class_names)
     click.echo(f"wrote {num_samples} samples to {out}")
+
+
+def _integers(option):
+    """A click callback: a comma-separated list of integers (at least two)."""
+    def parse(context, param, text):
+        if text is None:
+            return None
+        try:
+            values = [int(part) for part in text.split(",")]
+        except ValueError:
+            raise click.BadParameter(f"{text!r} is not a comma-separated list of integers") from None
+        if len(values) < 2:
+            raise click.BadParameter(f"a walk needs at least two {option}, got {text!r}")
+        return values
+    return parse
+
+
+@main.command()
+@click.argument("source", type=click.Path(exists=True))
+@click.option("--seeds", callback=_integers("seeds"), help="Walk through the samples of these seeds, e.g. 1,5,9.")
+@click.option("--labels", help="Walk between these classes (numbers or names, e.g. 0,3) at the latent vector of --seed; a conditional run directory or .keras file.")
+@click.option("--frames", type=click.IntRange(min=2), default=16, show_default=True, help="Frames from one seed or class to the next, both included.")
+@click.option("--seed", type=int, default=0, show_default=True, help="The latent vector of a walk between --labels.")
+@click.option("--label", help="The class of a conditional generator's walk through --seeds.  [default: the first class]")
+@_TRUNCATION
+@click.option("--out", required=True, type=click.Path(), help="Output: .gif (animation), .png (the frames side by side), .npy (raw frames) or a folder ending in / (numbered PNG frames).")
+@_user_errors
+def interpolate(source, seeds, labels, frames, seed, label, truncation, out):
+    """Walk through latent space from one sample to the next and write the frames.
+
+    Latent vectors are interpolated on the sphere (slerp), as suits Gaussian latents; the
+    first and last frames are the samples `kgan sample -n 1 --seed S` gives.
+    """
+    sampling.check_output(out, sampling.WALK_OUTPUTS)
+    generator = sampling.load_generator(source)
+    if labels is not None:
+        labels = [sampling.parse_label(text, generator.class_names) for text in labels.split(",")]
+    if label is not None:
+        label = sampling.parse_label(label, generator.class_names)
+    walk = walks.interpolate(generator, seeds=seeds, labels=labels, frames=frames, seed=seed,
+                             label=label, truncation=truncation)
+    sampling.write_walk(walk, out)
+    click.echo(f"wrote {len(walk)} frames to {out}")
 
 
 @main.command()

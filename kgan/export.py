@@ -2,14 +2,23 @@
 
 Signatures (tag `serve`):
 - `serving_default`: `z` float32 `[-1, latent_dim]` -> `samples` float32, the generator's output.
-- `sample` (image generators only): `num_images` int32 scalar and `seed` int64 scalar ->
-  `images_uint8` uint8 `[-1, H, W, C]` and `png_bytes` string `[-1]`. Its latent vectors are
-  `kgan.latent_batch(num_images, latent_dim, seed)`, so the same seed gives the same images as
-  `kgan sample`. TF Serving's REST API base64-encodes outputs whose names end in `_bytes`.
+- `sample` (image generators only): `num_images` int32 scalar, `seed` int64 scalar and the
+  optional `truncation` float32 scalar (default 1.0) -> `images_uint8` uint8 `[-1, H, W, C]`
+  and `png_bytes` string `[-1]`. Its latent vectors are `kgan.latent_batch(num_images,
+  latent_dim, seed, truncation)`, so the same seed gives the same images as `kgan sample`. TF
+  Serving's REST API base64-encodes outputs whose names end in `_bytes`.
+- `interpolate` (image generators only): `seed_from` and `seed_to` int64 scalars, `frames`
+  int32 scalar (2 to `MAX_IMAGES`) and the optional `truncation` -> the frames of the latent
+  walk from one seed's sample to the other's, as `kgan interpolate --seeds FROM,TO`, in the
+  same two outputs.
 
-A conditional generator's signatures also take a `label`: int32 `[-1]` beside `z`, and an int32
-scalar in `sample` (-1: the classes in turn, as `kgan sample` without `--label`). A label outside
-`[0, num_classes)` fails the request. The class names travel in `assets.extra/class_names.json`.
+A conditional generator's signatures also take a `label`: int32 `[-1]` beside `z`; an optional
+int32 scalar in `sample` (default -1: the classes in turn, as `kgan sample` without `--label`)
+and in `interpolate` (default 0: the class of every frame). A label outside `[0, num_classes)`
+fails the request. The class names travel in `assets.extra/class_names.json`.
+
+An optional input is one whose default the SignatureDef records (`defaults`); TF Serving fills
+it in for a request that leaves the input out.
 """
 
 import json
@@ -22,7 +31,8 @@ import tensorflow as tf
 
 from kgan.data.pipeline import to_uint8
 from kgan.errors import KganError
-from kgan.latents import label_batch, latent_batch, sample_labels
+from kgan.inference import run_in_batches
+from kgan.latents import label_batch, latent_batch, sample_labels, seed_latents, walk
 
 # The most images one `sample` request may ask for: a bound on the server's memory per request.
 MAX_IMAGES = 1024
@@ -124,42 +134,83 @@ def _archive(generator, latent_dim, num_classes):
             "serving_default", lambda z: {"samples": tf.cast(run(z, None), tf.float32)},
             input_signature=[z_spec])
     if len(generator.output_shape) == 4:
-
-        def sample(num_images, seed, label=-1):
-            in_range = tf.logical_and(num_images >= 1, num_images <= MAX_IMAGES)
-            check = tf.debugging.Assert(
-                in_range, [f"num_images must be between 1 and {MAX_IMAGES}, got", num_images]
-            )
-            with tf.control_dependencies([check]):
-                z = latent_batch(num_images, latent_dim, seed)
-            labels = label_batch(num_images, num_classes, label) if num_classes else None
-            pixels = to_uint8(run(z, labels))  # [n, H, W, C]
-            png = tf.map_fn(tf.io.encode_png, pixels, fn_output_signature=tf.string)  # [n]
-            return {"images_uint8": pixels, "png_bytes": png}
-
-        scalar_label = [tf.TensorSpec([], tf.int32, name="label")] if num_classes else []
-        archive.add_endpoint(
-            "sample", sample,
-            input_signature=[
-                tf.TensorSpec([], tf.int32, name="num_images"),
-                tf.TensorSpec([], tf.int64, name="seed"),
-                *scalar_label,
-            ],
-        )
+        _add_image_endpoints(archive, run, latent_dim, num_classes)
     return archive
+
+
+def _add_image_endpoints(archive, run, latent_dim, num_classes):
+    """Adds the `sample` and `interpolate` signatures (see the module's docstring) to `archive`;
+    `run(z, labels)` is the checked generator."""
+
+    def images(z, labels):
+        pixels = to_uint8(run(z, labels))  # [n, H, W, C]
+        png = tf.map_fn(tf.io.encode_png, pixels, fn_output_signature=tf.string)  # [n]
+        return {"images_uint8": pixels, "png_bytes": png}
+
+    def checked(count, least, name, truncation):
+        """Asserts `least <= count <= MAX_IMAGES` and a truncation in (0, 1]."""
+        return [
+            tf.debugging.Assert((count >= least) & (count <= MAX_IMAGES),
+                                [f"{name} must be between {least} and {MAX_IMAGES}, got", count]),
+            tf.debugging.Assert((truncation > 0) & (truncation <= 1),
+                                ["truncation must lie in (0, 1], got", truncation]),
+        ]
+
+    def sample(num_images, seed, label, truncation):
+        with tf.control_dependencies(checked(num_images, 1, "num_images", truncation)):
+            z = latent_batch(num_images, latent_dim, seed, truncation)
+        labels = label_batch(num_images, num_classes, label) if num_classes else None
+        return images(z, labels)
+
+    def interpolate(seed_from, seed_to, frames, label, truncation):
+        with tf.control_dependencies(checked(frames, 2, "frames", truncation)):
+            z = walk(seed_latents([seed_from, seed_to], latent_dim, truncation), frames)
+        return images(z, tf.fill([frames], label) if num_classes else None)
+
+    # Inputs with a tensor default are optional: the SignatureDef records the default and TF
+    # Serving fills it in for a request without them, so requests from before they existed
+    # still work.
+    one, in_turn, first = tf.constant(1.0), tf.constant(-1), tf.constant(0)
+    if num_classes:
+        def sample_endpoint(num_images, seed, label=in_turn, truncation=one):
+            return sample(num_images, seed, label, truncation)
+
+        def interpolate_endpoint(seed_from, seed_to, frames, label=first, truncation=one):
+            return interpolate(seed_from, seed_to, frames, label, truncation)
+    else:
+        def sample_endpoint(num_images, seed, truncation=one):
+            return sample(num_images, seed, None, truncation)
+
+        def interpolate_endpoint(seed_from, seed_to, frames, truncation=one):
+            return interpolate(seed_from, seed_to, frames, None, truncation)
+
+    label = [tf.TensorSpec([], tf.int32, name="label")] if num_classes else []
+    truncation = tf.TensorSpec([], tf.float32, name="truncation")
+    archive.add_endpoint("sample", sample_endpoint, input_signature=[
+        tf.TensorSpec([], tf.int32, name="num_images"), tf.TensorSpec([], tf.int64, name="seed"),
+        *label, truncation])
+    archive.add_endpoint("interpolate", interpolate_endpoint, input_signature=[
+        tf.TensorSpec([], tf.int64, name="seed_from"), tf.TensorSpec([], tf.int64, name="seed_to"),
+        tf.TensorSpec([], tf.int32, name="frames"), *label, truncation])
 
 
 def _write_warmup(path, latent_dim, num_classes, images):
     """Writes TF Serving's warmup file: a TFRecord of `PredictionLog` protos, a `serving_default`
-    request for each of `WARMUP_BATCHES` and, for images, a `sample` request for each."""
+    request for each of `WARMUP_BATCHES` and, for images, a `sample` and an `interpolate`
+    request for each."""
     def labels(n):  # a conditional generator's classes in turn
         return {"label": label_batch(n, num_classes).numpy()} if num_classes else {}
 
     requests = [("serving_default", {"z": latent_batch(n, latent_dim, seed=0).numpy(), **labels(n)})
                 for n in WARMUP_BATCHES]
     if images:
-        in_turn = {"label": np.int32(-1)} if num_classes else {}
-        requests += [("sample", {"num_images": np.int32(n), "seed": np.int64(0), **in_turn})
+        # The optional inputs left out of one signature's requests and given in the other's.
+        requests += [("sample", {"num_images": np.int32(n), "seed": np.int64(0)})
+                     for n in WARMUP_BATCHES]
+        a_class = {"label": np.int32(0)} if num_classes else {}
+        requests += [("interpolate", {"seed_from": np.int64(0), "seed_to": np.int64(1),
+                                      "frames": np.int32(max(n, 2)), "truncation": np.float32(0.7),
+                                      **a_class})
                      for n in WARMUP_BATCHES]
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with tf.io.TFRecordWriter(path) as writer:
@@ -225,15 +276,20 @@ class ExportedGenerator:
                 self.class_names = json.load(f)
         self.num_classes = len(self.class_names)
 
-    def generate(self, n, seed=None, labels=None, batch_size=256):
-        """Runs `serving_default` on `latent_batch(n, latent_dim, seed)`: the same latent
-        vectors `GAN.generate(n, seed)` uses, so both give the same samples. A conditional
-        generator takes `labels` as `GAN.generate` does."""
-        inputs = {"z": latent_batch(n, self.latent_dim, seed)}
+    def generate(self, n, seed=None, labels=None, batch_size=256, truncation=1.0):
+        """Runs `serving_default` on `latent_batch(n, latent_dim, seed, truncation)`: the same
+        latent vectors `GAN.generate(n, seed)` uses, so both give the same samples. A
+        conditional generator takes `labels` as `GAN.generate` does."""
+        z = latent_batch(n, self.latent_dim, seed, truncation)
+        return self.from_latents(z, labels, batch_size)
+
+    def from_latents(self, z, labels=None, batch_size=256):
+        """`serving_default` on given latent vectors `z`, as `GAN.from_latents`."""
+        inputs = [z]
         if self.num_classes:
-            inputs["label"] = tf.constant(sample_labels(n, self.num_classes, labels))
+            inputs.append(tf.constant(sample_labels(len(z), self.num_classes, labels)))
         elif labels is not None:
             raise KganError("this generator is unconditional: it takes no labels")
-        parts = [self._serve(**{name: x[i : i + batch_size] for name, x in inputs.items()})
-                 ["samples"].numpy() for i in range(0, n, batch_size)]
-        return np.concatenate(parts)
+        names = ("z", "label")
+        return run_in_batches(
+            lambda rows: self._serve(**dict(zip(names, rows)))["samples"], inputs, batch_size)

@@ -330,9 +330,9 @@ class GAN(keras.Model):
         """Training steps taken so far (generator updates)."""
         return int(self.g_optimizer.iterations.numpy()) if self.compiled else 0
 
-    def generate(self, n, seed=None, labels=None, batch_size=256, raw=False):
+    def generate(self, n, seed=None, labels=None, batch_size=256, raw=False, truncation=1.0):
         """Generates `n` samples from latent vectors drawn with `kgan.latent_batch(n, ...,
-        seed)`, with the `sampling_generator()` (the EMA weights when there are any).
+        seed, truncation)`, with the `sampling_generator()` (the EMA weights when there are any).
 
         Args:
             n: how many samples.
@@ -342,14 +342,22 @@ class GAN(keras.Model):
             batch_size: samples per generator call.
             raw: sample with the trained weights even when EMA weights exist (still with
                 standing BatchNorm statistics).
+            truncation: psi in (0, 1]: below 1, more typical samples and less variety (see
+                `kgan.latent_batch`); 1 gives the untruncated samples exactly.
 
         Returns:
             A NumPy array `[n, ...]`: the generator's raw output (images in [-1, 1]).
 
         Raises:
-            KganError: labels outside `[0, num_classes)`, or labels for an unconditional GAN.
+            KganError: labels outside `[0, num_classes)`, labels for an unconditional GAN, or
+                a truncation outside (0, 1].
         """
-        return inference.generate(self, n, seed, labels, batch_size, raw)
+        return inference.generate(self, n, seed, labels, batch_size, raw, truncation)
+
+    def from_latents(self, z, labels=None, batch_size=256, raw=False):
+        """Like `generate`, for given latent vectors `z` `[n, latent_dim]` (e.g. a latent walk,
+        `kgan.interpolate`)."""
+        return inference.from_latents(self, z, labels, batch_size, raw)
 
     def _random_states(self):
         """The networks' variables that are not weights: the seed generator states of random

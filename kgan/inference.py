@@ -58,24 +58,33 @@ def standing_inputs(gan):
     return [[z[part], labels[part]] if gan.conditional else z[part] for part in parts]
 
 
-def generate(gan, n, seed=None, labels=None, batch_size=256, raw=False):
-    """`GAN.generate`: `n` samples of `gan` from `latent_batch(n, latent_dim, seed)`, with its
-    `sampling_generator`; see there."""
-    z = latent_batch(n, gan.latent_dim, seed)
+def generate(gan, n, seed=None, labels=None, batch_size=256, raw=False, truncation=1.0):
+    """`GAN.generate`: `n` samples of `gan` from `latent_batch(n, latent_dim, seed,
+    truncation)`, with its `sampling_generator`; see there."""
+    z = latent_batch(n, gan.latent_dim, seed, truncation)
+    return from_latents(gan, z, labels, batch_size, raw)
+
+
+def from_latents(gan, z, labels=None, batch_size=256, raw=False):
+    """`GAN.from_latents`: the samples of `gan`'s `sampling_generator` for latent vectors `z`
+    (`[n, latent_dim]`) and, for a conditional GAN, `labels` as `sample_labels` takes them."""
     if gan.conditional:
-        labels = ops.convert_to_tensor(sample_labels(n, gan.num_classes, labels))
+        labels = ops.convert_to_tensor(sample_labels(len(z), gan.num_classes, labels))
     elif labels is not None:
         raise KganError("this GAN is unconditional: it takes no labels")
     generator = sampling_generator(gan, raw)
+    inputs = [z, labels] if gan.conditional else [z]
+    return run_in_batches(lambda rows: generator(rows if gan.conditional else rows[0],
+                                                 training=False), inputs, batch_size)
 
-    def inputs(part):
-        return [z[part], labels[part]] if gan.conditional else z[part]
 
-    # Direct calls, not predict(): under a multi-worker strategy predict() would wait for the
-    # other workers.
+def run_in_batches(network, inputs, batch_size=256):
+    """`network(rows)` on `batch_size` rows of `inputs` (a list of arrays, one row per
+    sample) at a time, the outputs joined into one NumPy array. Direct calls, not predict():
+    under a multi-worker strategy predict() would wait for the other workers."""
     return np.concatenate([
-        ops.convert_to_numpy(generator(inputs(slice(i, i + batch_size)), training=False))
-        for i in range(0, n, batch_size)
+        ops.convert_to_numpy(network([x[i : i + batch_size] for x in inputs]))
+        for i in range(0, len(inputs[0]), batch_size)
     ])
 
 

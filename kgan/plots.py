@@ -1,10 +1,11 @@
-"""Pictures of a run: image grids, 2D scatters, loss curves and the sample animation.
+"""Pictures: image grids, image files, 2D scatters, loss curves and animations.
 
 Matplotlib is used through `Figure` objects only (no pyplot), so nothing here touches a display
 or a user's interactive backend.
 """
 
 import math
+import os
 
 import numpy as np
 from keras import ops
@@ -49,8 +50,7 @@ def save_samples(samples, path, real=None, title=None, columns=None, labels=None
     """
     samples = np.asarray(samples)
     if samples.ndim == 4:
-        grid = image_grid(samples, columns)
-        Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid).save(path)
+        _picture(image_grid(samples, columns)).save(path)
         return
     figure = _figure((4.5, 4.5))
     axes = figure.add_subplot()
@@ -95,11 +95,34 @@ def save_loss_plot(history, path):
     figure.savefig(path, dpi=100)
 
 
-def save_animation(frame_paths, path, frame_ms=300):
-    """Writes the PNG frames as an animated GIF that loops; the last frame lingers."""
-    frames = [Image.open(p).convert("RGB") for p in frame_paths]
-    durations = [frame_ms] * (len(frames) - 1) + [frame_ms * 5]
-    frames[0].save(path, save_all=True, append_images=frames[1:], duration=durations, loop=0)
+def save_images(images, folder):
+    """Writes `[n, h, w, c]` images in [-1, 1] to `folder` (made if missing) as one PNG each,
+    numbered from 0 in their order (`0000.png`, `0001.png`, ...)."""
+    os.makedirs(folder, exist_ok=True)
+    pixels = ops.convert_to_numpy(to_uint8(images))
+    width = max(4, len(str(len(pixels) - 1)))
+    for i, image in enumerate(pixels):
+        _picture(image).save(os.path.join(folder, f"{i:0{width}d}.png"))
+
+
+def save_animation(frames, path, frame_ms=300, last_ms=None):
+    """Writes an animated GIF that loops.
+
+    Args:
+        frames: PNG file paths, or uint8 pictures `[h, w, c]`.
+        path: the GIF file.
+        frame_ms: how long each frame shows.
+        last_ms: how long the last frame lingers (default: five frames' time).
+    """
+    pictures = [Image.open(frame).convert("RGB") if isinstance(frame, str) else _picture(frame)
+                for frame in frames]
+    durations = [frame_ms] * (len(pictures) - 1) + [last_ms or frame_ms * 5]
+    pictures[0].save(path, save_all=True, append_images=pictures[1:], duration=durations, loop=0)
+
+
+def _picture(pixels):
+    """A PIL image of uint8 pixels `[h, w, c]`; one channel becomes grayscale."""
+    return Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels)
 
 
 def _figure(size):

@@ -4,8 +4,10 @@ import os
 
 import keras
 import numpy as np
+from keras import ops
 
 from kgan import plots, rundir
+from kgan.data.pipeline import to_uint8
 from kgan.errors import KganError
 from kgan.export import ExportedGenerator, is_export
 from kgan.latents import sample_labels
@@ -65,17 +67,17 @@ def parse_label(text, class_names):
                     f"a class name ({shown})")
 
 
-def generate_labelled(generator, n, seed, label=None):
-    """`generator.generate(n, seed)`, with the labels of a conditional generator: `label` for
-    every sample, or the classes in turn.
+def generate_labelled(generator, n, seed, label=None, truncation=1.0):
+    """`generator.generate(n, seed, truncation=truncation)`, with the labels of a conditional
+    generator: `label` for every sample, or the classes in turn.
 
     Returns:
         `(samples, labels)`: labels are `None` for an unconditional generator.
     """
     if not generator.num_classes:
-        return generator.generate(n, seed=seed), None
+        return generator.generate(n, seed=seed, truncation=truncation), None
     labels = sample_labels(n, generator.num_classes, label)
-    return generator.generate(n, seed=seed, labels=labels), labels
+    return generator.generate(n, seed=seed, labels=labels, truncation=truncation), labels
 
 
 def load_generator(source):
@@ -83,18 +85,30 @@ def load_generator(source):
     return ExportedGenerator(source) if is_export(source) else load_gan(source)
 
 
-def check_output(out):
-    """Raises `KganError` unless `out` ends in `.npy` or `.png` and its folder exists."""
-    if not out.endswith((".npy", ".png")):
-        raise KganError(f"--out must end in .npy or .png (got {out})")
-    folder = os.path.dirname(os.path.abspath(out))
+# What `--out` may be: a file suffix, or a folder (a path ending in "/", or an existing folder)
+# of numbered PNGs.
+SAMPLE_OUTPUTS = (".png", ".npy", "/")
+WALK_OUTPUTS = (".gif", ".png", ".npy", "/")
+_OUTPUT_KINDS = {".png": ".png", ".npy": ".npy", ".gif": ".gif (animation)", "/": "/ (a folder)"}
+
+
+def check_output(out, kinds=SAMPLE_OUTPUTS):
+    """Raises `KganError` unless `out` ends in one of `kinds` (a folder: "/", or an existing
+    folder) and its parent folder exists."""
+    kind = "/" if _is_folder(out) else os.path.splitext(out)[1].lower()
+    if kind not in kinds:
+        allowed = ", ".join(_OUTPUT_KINDS[k] for k in kinds[:-1]) + f" or {_OUTPUT_KINDS[kinds[-1]]}"
+        # kgan writes no video: an MP4 encoder would be a system binary (ffmpeg).
+        hint = " (no video: .gif is the animation)" if kind == ".mp4" else ""
+        raise KganError(f"--out must end in {allowed}; got {out}{hint}")
+    folder = os.path.dirname(os.path.abspath(out.rstrip("/" + os.sep)))
     if not os.path.isdir(folder):
         raise KganError(f"cannot write {out}: folder {folder} does not exist")
 
 
 def write_samples(samples, out, labels=None, class_names=()):
     """Writes samples to `out` (checked by `check_output`): `.npy` keeps the raw array, `.png`
-    draws a grid of images or a scatter of points.
+    draws a grid of images or a scatter of points, a folder gets one PNG per image.
 
     With `labels` (a conditional generator's), a scatter colours the points by class, and an
     image grid of the classes in turn gets one column per class when there are at most 16.
@@ -102,7 +116,44 @@ def write_samples(samples, out, labels=None, class_names=()):
     if out.endswith(".npy"):
         np.save(out, samples)
         return
+    if _to_folder(out, samples):
+        plots.save_images(samples, out)
+        return
     in_turn = labels is not None and np.array_equal(
         labels, np.arange(len(labels)) % len(class_names))
     columns = len(class_names) if in_turn and len(class_names) <= 16 else None
     plots.save_samples(samples, out, columns=columns, labels=labels, class_names=class_names)
+
+
+def write_walk(frames, out, frame_ms=80):
+    """Writes a walk's frames to `out` (checked by `check_output` against `WALK_OUTPUTS`): a
+    looping `.gif`, a `.png` strip of the frames side by side, a `.npy` of the raw frames, or a
+    folder of numbered PNGs.
+
+    Raises:
+        KganError: an image file for a generator of points.
+    """
+    if out.endswith(".npy"):
+        np.save(out, frames)
+    elif _to_folder(out, frames):
+        plots.save_images(frames, out)
+    elif np.ndim(frames) != 4:
+        raise KganError(f"{out}: a walk of points is written as .npy only")
+    elif out.lower().endswith(".gif"):
+        plots.save_animation(list(ops.convert_to_numpy(to_uint8(frames))), out, frame_ms)
+    else:
+        plots.save_samples(frames, out, columns=len(frames))
+
+
+def _is_folder(out):
+    return out.endswith(("/", os.sep)) or os.path.isdir(out)
+
+
+def _to_folder(out, samples):
+    """True when `out` names a folder; raises `KganError` unless `samples` are images."""
+    if not _is_folder(out):
+        return False
+    if np.ndim(samples) != 4:
+        raise KganError(f"{out}: a folder holds one PNG per image, and these samples are points; "
+                        "write .png or .npy")
+    return True

@@ -6,11 +6,16 @@ standard library and NumPy; the latent mode draws its vectors with `kgan.latent_
 seed rule, which the `sample` signature and `kgan sample` follow too), so the same seed gives
 the same samples on every path.
 
-A conditional generator takes `--label N`: one class for every sample (without it, `sample`
-draws the classes in turn and the latent mode sends them in turn too).
+`--truncation PSI` asks `sample` for truncated samples; `--walk FROM,TO --frames N` asks the
+`interpolate` signature for the frames of a latent walk from one seed's sample to the other's
+(both as `kgan sample` and `kgan interpolate` do). A conditional generator takes `--label N`:
+one class for every sample (without it, `sample` draws the classes in turn and the latent mode
+sends them in turn too; a walk is of class 0).
 
 Usage:
     python scripts/serving_client.py --model pokemon -n 16 --seed 7 --out-dir samples/
+    python scripts/serving_client.py --model pokemon -n 16 --truncation 0.7 --out-dir typical/
+    python scripts/serving_client.py --model pokemon --walk 1,5 --frames 12 --out-dir walk/
     python scripts/serving_client.py --model gaussian --latent-dim 2 -n 100 --out points.npy
     python scripts/serving_client.py --model mnist -n 16 --label 7 --out-dir sevens/
 """
@@ -25,14 +30,28 @@ import urllib.request
 import numpy as np
 
 
-def sample_request(num_images, seed, label=None):
+def sample_request(num_images, seed, label=None, truncation=None):
     """The `sample` signature's request body. Its inputs are scalars, so it needs TF Serving's
     columnar form (`inputs`); the row form (`instances`) would batch them. `label`: a
-    conditional generator's class (-1: the classes in turn)."""
-    inputs = {"num_images": int(num_images), "seed": int(seed)}
+    conditional generator's class (-1: the classes in turn); `truncation`: psi in (0, 1].
+    Inputs left out take the export's defaults."""
+    return _columnar("sample", num_images=int(num_images), seed=int(seed), label=label,
+                     truncation=truncation)
+
+
+def interpolate_request(seed_from, seed_to, frames, label=None, truncation=None):
+    """The `interpolate` signature's request body: the frames of the latent walk between two
+    seeds' samples, in columnar form like `sample_request`."""
+    return _columnar("interpolate", seed_from=int(seed_from), seed_to=int(seed_to),
+                     frames=int(frames), label=label, truncation=truncation)
+
+
+def _columnar(signature, label=None, truncation=None, **inputs):
     if label is not None:
         inputs["label"] = int(label)
-    return {"signature_name": "sample", "inputs": inputs}
+    if truncation is not None:
+        inputs["truncation"] = float(truncation)
+    return {"signature_name": signature, "inputs": inputs}
 
 
 def latent_request(z, labels=None):
@@ -80,6 +99,9 @@ def main():
                         help="send latent vectors of this size to serving_default instead")
     parser.add_argument("--out", default="samples.npy", help="the .npy file for --latent-dim")
     parser.add_argument("--label", type=int, help="a conditional generator's class")
+    parser.add_argument("--truncation", type=float, help="psi in (0, 1] (default: the export's, 1)")
+    parser.add_argument("--walk", help="FROM,TO: the frames of a latent walk between two seeds")
+    parser.add_argument("--frames", type=int, default=16, help="frames of a --walk")
     parser.add_argument("--num-classes", type=int,
                         help="a conditional generator's class count, for --latent-dim without "
                              "--label: the classes in turn")
@@ -99,11 +121,17 @@ def main():
         print(f"wrote {len(samples)} samples to {args.out}")
         return
     os.makedirs(args.out_dir, exist_ok=True)
-    request = sample_request(args.n, args.seed, args.label)
-    for i, png in enumerate(png_files(post(url, request))):
+    if args.walk:
+        seed_from, seed_to = (int(seed) for seed in args.walk.split(","))
+        request = interpolate_request(seed_from, seed_to, args.frames, args.label,
+                                      args.truncation)
+    else:
+        request = sample_request(args.n, args.seed, args.label, args.truncation)
+    pngs = png_files(post(url, request))
+    for i, png in enumerate(pngs):
         with open(os.path.join(args.out_dir, f"sample-{i:04d}.png"), "wb") as f:
             f.write(png)
-    print(f"wrote {args.n} PNG files to {args.out_dir}")
+    print(f"wrote {len(pngs)} PNG files to {args.out_dir}")
 
 
 if __name__ == "__main__":

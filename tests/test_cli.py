@@ -110,7 +110,7 @@ def test_resume_of_a_folder_that_is_no_run(tmp_path):
 
 def test_sample_bad_output_and_bad_source(trained_run, tmp_path):
     assert_one_line_error(invoke("sample", trained_run, "--out", str(tmp_path / "x.txt")),
-                          "--out must end in .npy or .png")
+                          "--out must end in .png, .npy or /")
     assert_one_line_error(invoke("sample", str(tmp_path), "--out", str(tmp_path / "x.npy")),
                           "holds no model.keras")
 

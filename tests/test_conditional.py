@@ -202,7 +202,7 @@ def test_export_signatures_take_labels_and_match_kgan_sample(tmp_path):
     for pixels, label in ((images, 1), (in_turn, None)):
         reference = keras.ops.convert_to_numpy(to_uint8(gan.generate(3, seed=5, labels=label)))
         assert np.abs(pixels.astype(int) - reference).max() <= 1
-    assert replay_warmup(path) == ["serving_default"] * 3 + ["sample"] * 3
+    assert replay_warmup(path) == ["serving_default"] * 3 + ["sample"] * 3 + ["interpolate"] * 3
     exported = ExportedGenerator(path)
     assert exported.class_names == sorted(CLASS_SHAPES)
     np.testing.assert_allclose(exported.generate(3, seed=5, labels=labels), samples, atol=1e-6)

@@ -1,6 +1,7 @@
 """Exports for TensorFlow Serving: layout, signatures, the TF1 loader TF Serving uses, safety."""
 
 import base64
+import functools
 import importlib.util
 import json
 import os
@@ -18,6 +19,7 @@ import tensorflow as tf
 from click.testing import CliRunner
 from conftest import make_gaussian_gan
 from imagedata import write_image_folder
+from tensorflow.python.tools import saved_model_utils
 
 import kgan
 from kgan.cli import main
@@ -54,6 +56,22 @@ def points_export(tmp_path_factory):
     return gan, export_generator(gan, str(tmp_path_factory.mktemp("exp") / "gaussian"))
 
 
+@functools.cache
+def _loaded(path):
+    return tf.saved_model.load(path)
+
+
+def serve(path, name, **inputs):
+    """Runs signature `name` of the export at `path` as TF Serving does: an input the request
+    leaves out takes the default its SignatureDef records (and is an error without one)."""
+    signature = _loaded(path).signatures[name]
+    defaults = saved_model_utils.get_meta_graph_def(path, "serve").signature_def[name].defaults
+    specs = signature.structured_input_signature[1]
+    feeds = {name: tf.make_ndarray(value) for name, value in defaults.items()} | inputs
+    return signature(**{name: tf.constant(value, specs[name].dtype)
+                        for name, value in feeds.items()})
+
+
 def test_layout_is_tf_servings(image_export):
     _, path = image_export
     base = os.path.dirname(path)
@@ -84,25 +102,24 @@ def test_only_generator_variables_are_exported(which, image_export, points_expor
 
 def test_sample_signature(image_export):
     _, path = image_export
-    sample = tf.saved_model.load(path).signatures["sample"]
-    out = sample(num_images=tf.constant(3), seed=tf.constant(7, tf.int64))
+    sample = functools.partial(serve, path, "sample")
+    out = sample(num_images=3, seed=7)
     images, pngs = out["images_uint8"].numpy(), out["png_bytes"].numpy()
     assert images.dtype == np.uint8 and images.shape == (3, 28, 28, 1)
     assert pngs.shape == (3,)
     for png, image in zip(pngs, images):
         np.testing.assert_array_equal(tf.io.decode_png(png).numpy(), image)
-    again = sample(num_images=tf.constant(3), seed=tf.constant(7, tf.int64))["images_uint8"]
+    again = sample(num_images=3, seed=7)["images_uint8"]
     np.testing.assert_array_equal(again.numpy(), images)
-    other = sample(num_images=tf.constant(3), seed=tf.constant(8, tf.int64))["images_uint8"]
+    other = sample(num_images=3, seed=8)["images_uint8"]
     assert not np.array_equal(other.numpy(), images)
 
 
 @pytest.mark.parametrize("num_images", [0, -2, MAX_IMAGES + 1])
 def test_bad_num_images_is_an_error_from_the_model(image_export, num_images):
     _, path = image_export
-    sample = tf.saved_model.load(path).signatures["sample"]
     with pytest.raises(tf.errors.InvalidArgumentError, match="num_images must be between 1 and"):
-        sample(num_images=tf.constant(num_images), seed=tf.constant(1, tf.int64))
+        serve(path, "sample", num_images=num_images, seed=1)
 
 
 def test_points_export_has_no_image_signature(points_export):
@@ -128,9 +145,8 @@ def test_tf1_savedmodel_bundle_runs_signatures_by_tensor_name(image_export):
                         {default.inputs["z"].name: np.zeros((2, gan.latent_dim + 1), np.float32)})
     np.testing.assert_allclose(samples, gan.sampling_generator()(z, training=False), atol=1e-5)
     assert images.shape == (2, 28, 28, 1) and len(pngs) == 2
-    fresh = tf.saved_model.load(path).signatures["sample"]
     np.testing.assert_array_equal(
-        images, fresh(num_images=tf.constant(2), seed=tf.constant(7, tf.int64))["images_uint8"])
+        images, serve(path, "sample", num_images=2, seed=7, truncation=1.0)["images_uint8"])
 
 
 def test_wrong_latent_width_is_refused(image_export):
@@ -235,22 +251,23 @@ def test_readme_requests_are_the_clients_bodies():
         readme = f.read()
     client = _load_client()
     assert json.dumps(client.sample_request(4, 7)) in readme
+    assert json.dumps(client.sample_request(4, 7, truncation=0.7)) in readme
+    assert json.dumps(client.interpolate_request(1, 5, 12)) in readme
     assert json.dumps(client.latent_request([[0.5, -1.0]])) in readme
 
 
 class _FakeServing(BaseHTTPRequestHandler):
     """Answers `:predict` as TF Serving's REST API does, with a real exported model."""
 
-    model = None
+    export = None  # the SavedModel folder served
 
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        signature = self.model.signatures[body.get("signature_name", "serving_default")]
+        name = body.get("signature_name", "serving_default")
+        signature = _loaded(self.export).signatures[name]
         if "inputs" in body:  # columnar request -> {"outputs": {name: value}}
-            inputs = {k: tf.constant(v, signature.structured_input_signature[1][k].dtype)
-                      for k, v in body["inputs"].items()}
-            outputs = {k: self._json(k, v.numpy()) for k, v in signature(**inputs).items()}
-            reply = {"outputs": outputs}
+            outputs = serve(self.export, name, **body["inputs"])
+            reply = {"outputs": {k: self._json(k, v.numpy()) for k, v in outputs.items()}}
         else:  # row request -> {"predictions": [...]}
             specs = signature.structured_input_signature[1]
             rows = body["instances"]
@@ -286,11 +303,11 @@ def fake_serving():
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
 
-    def serve(path):
-        _FakeServing.model = tf.saved_model.load(path)
+    def start(path):
+        _FakeServing.export = path
         return f"http://127.0.0.1:{server.server_port}"
 
-    yield serve
+    yield start
     server.shutdown()
     server.server_close()
 
@@ -302,10 +319,15 @@ def test_client_round_trip_through_a_rest_server(image_export, fake_serving):
     pngs = client.png_files(client.post(url, client.sample_request(2, 7)))
     z = kgan.latent_batch(2, gan.latent_dim, seed=0)
     predictions = client.post(url, client.latent_request(z))["predictions"]
-    expected = _FakeServing.model.signatures["sample"](
-        num_images=tf.constant(2), seed=tf.constant(7, tf.int64))["images_uint8"].numpy()
+    expected = serve(path, "sample", num_images=2, seed=7)["images_uint8"].numpy()
     np.testing.assert_array_equal(np.stack([tf.io.decode_png(p).numpy() for p in pngs]), expected)
     np.testing.assert_allclose(predictions, gan.sampling_generator()(z, training=False), atol=1e-5)
+    for request, samples in (
+            (client.sample_request(3, 7, truncation=0.5), gan.generate(3, seed=7, truncation=0.5)),
+            (client.interpolate_request(2, 9, 4), kgan.interpolate(gan, seeds=[2, 9], frames=4))):
+        pixels = np.stack([tf.io.decode_png(p).numpy()
+                           for p in client.png_files(client.post(url, request))])
+        assert np.abs(pixels.astype(int) - to_uint8(samples).numpy()).max() <= 1
 
 
 def test_one_seed_gives_the_same_images_on_every_path(tmp_path, fake_serving, monkeypatch):
@@ -322,9 +344,8 @@ def test_one_seed_gives_the_same_images_on_every_path(tmp_path, fake_serving, mo
         result = runner.invoke(main, ["sample", source, "-n", "6", "--seed", "11", "--out", out])
         assert result.exit_code == 0, result.output
         images[name] = to_uint8(np.load(out)).numpy()
-    signature = tf.saved_model.load(os.path.join(export, "1")).signatures["sample"]
-    images["sample signature"] = signature(
-        num_images=tf.constant(6), seed=tf.constant(11, tf.int64))["images_uint8"].numpy()
+    images["sample signature"] = serve(os.path.join(export, "1"), "sample", num_images=6,
+                                       seed=11)["images_uint8"].numpy()
     server = fake_serving(os.path.join(export, "1"))
     monkeypatch.setattr(sys, "argv", ["serving_client.py", "--server", server, "--model", "m",
                                       "-n", "6", "--seed", "11", "--out-dir", str(tmp_path / "c")])
@@ -376,15 +397,13 @@ def replay_warmup(path):
     outputs are finite, and returns the requests' signature names."""
     from tensorflow_serving.apis import prediction_log_pb2
 
-    model = tf.saved_model.load(path)
     records = list(tf.data.TFRecordDataset(os.path.join(path, WARMUP_FILE)).as_numpy_iterator())
     signatures = []
     for record in records:
         request = prediction_log_pb2.PredictionLog.FromString(record).predict_log.request
         signatures.append(request.model_spec.signature_name)
-        inputs = {name: tf.constant(tf.make_ndarray(tensor))
-                  for name, tensor in request.inputs.items()}
-        outputs = model.signatures[request.model_spec.signature_name](**inputs)
+        inputs = {name: tf.make_ndarray(tensor) for name, tensor in request.inputs.items()}
+        outputs = serve(path, request.model_spec.signature_name, **inputs)
         for name, value in outputs.items():
             if name != "png_bytes":
                 assert bool(tf.reduce_all(tf.math.is_finite(tf.cast(value, tf.float32)))), name
@@ -394,7 +413,8 @@ def replay_warmup(path):
 @pytest.mark.parametrize("which", ["image", "points"])
 def test_warmup_records_are_prediction_logs_the_model_answers(which, image_export, points_export):
     _, path = image_export if which == "image" else points_export
-    expected = ["serving_default"] * 3 + (["sample"] * 3 if which == "image" else [])
+    expected = ["serving_default"] * 3 + (["sample"] * 3 + ["interpolate"] * 3
+                                          if which == "image" else [])
     assert replay_warmup(path) == expected
 
 

@@ -30,6 +30,12 @@ def test_readme_example_trains_with_model_fit(tmp_path, monkeypatch):
     # A hundred short epochs bring the samples' mean near the data's (1, 2).
     assert np.linalg.norm(samples.mean(axis=0) - gaussian_points().mean(axis=0)) < 0.5
     assert os.path.isfile(tmp_path / "gaussian.keras")
+    typical, frames, gan = namespace["typical"], namespace["frames"], namespace["gan"]
+    # The generator is linear: halving the latent vectors halves the samples' spread.
+    np.testing.assert_allclose(typical.std(axis=0), 0.5 * samples.std(axis=0), rtol=1e-3)
+    assert frames.shape == (8, 2)
+    np.testing.assert_allclose(frames[[0, -1]], np.concatenate(
+        [gan.generate(1, seed=1), gan.generate(1, seed=5)]), atol=1e-6)
 
 
 def test_readme_conditional_example_draws_the_class_asked_for():

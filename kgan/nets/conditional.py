@@ -17,6 +17,9 @@ from keras import layers
 
 from kgan.nets import init
 
+# The conditional generator's class embedding layer.
+CLASS_EMBEDDING = "class_embedding"
+
 
 def generator_network(latent_dim, body, num_classes=0):
     """The generator: `body` (layers from one input vector to a sample) after `z`, or after
@@ -35,10 +38,23 @@ def generator_network(latent_dim, body, num_classes=0):
     z = keras.Input((latent_dim,), name="z")
     label = keras.Input((), dtype="int32", name="label")
     # N(0, 1) like z, so that neither input starts out drowned by the other.
-    embedding = layers.Embedding(num_classes, latent_dim, name="class_embedding",
+    embedding = layers.Embedding(num_classes, latent_dim, name=CLASS_EMBEDDING,
                                  embeddings_initializer=keras.initializers.RandomNormal())
     outputs = _chain(body, layers.Concatenate()([z, embedding(label)]))
     return keras.Model([z, label], outputs, name="generator")
+
+
+def embedding_input_generator(generator):
+    """A conditional generator (of `generator_network`) that takes the class embedding itself:
+    `G([z, e])` with `e` `[batch, latent_dim]` in place of the label's embedding, so that a
+    walk can pass between classes. It shares `generator`'s layers and weights.
+    """
+    concatenate = next(layer for layer in generator.layers
+                       if isinstance(layer, layers.Concatenate))
+    body = generator.layers[generator.layers.index(concatenate) + 1:]
+    latent_dim = generator.get_layer(CLASS_EMBEDDING).output_dim
+    z, embedded = keras.Input((latent_dim,)), keras.Input((latent_dim,))
+    return keras.Model([z, embedded], _chain(body, concatenate([z, embedded])))
 
 
 def discriminator_network(sample_shape, features, logit, num_classes=0):
