@@ -132,3 +132,22 @@ def test_speed_check_times_both_processes(tmp_path):
     assert [len(v) for v in result["seconds"].values()] == [1, 1]
     assert result["kgan_speedup"] == pytest.approx(
         result["seconds"]["keras-fp32"][0] / result["seconds"]["kgan"][0])
+
+
+def test_truncation_study_measures_the_diversity_a_run_keeps(tmp_path):
+    import kgan
+    from kgan.callbacks import diversity
+
+    run = tmp_path / "g.keras"
+    gan = kgan.GAN(*kgan.nets.NETWORKS["gaussian"](2, (2,)), latent_dim=2, seed=0)
+    gan.compile()
+    gan.save(run)
+    out = tmp_path / "t.json"
+    printed = _script("truncation_study.py", run, "--psi", "1,0.5", "-n", 64, "--seeds", "3",
+                      "--out", out)
+    numbers = json.loads(out.read_text())[str(run)]
+    # The script's numbers are the diversity of the same samples, computed here.
+    for psi in (1.0, 0.5):
+        expected = diversity(gan.generate(64, seed=3, truncation=psi), seed=3)
+        assert numbers["diversity"][str(psi)] == [pytest.approx(expected, rel=1e-5)]
+    assert numbers["falls"] is True and "falls with every step down in psi: True" in printed
