@@ -195,8 +195,10 @@ def bench_pipeline(args):
 
 def bench_export(gan, args):
     with tempfile.TemporaryDirectory() as folder:
-        # The restored endpoint, unlike the bare signature, fills in the optional truncation.
-        sample = tf.saved_model.load(export_generator(gan, folder)).sample
+        # The restored endpoint, unlike the bare signature, fills in the optional truncation;
+        # the loaded object must stay referenced, or its variables go.
+        exported = tf.saved_model.load(export_generator(gan, folder))
+        sample = exported.sample
         n = tf.constant(args.batch_size)
         calls = args.warmup + args.rounds * args.steps
         for seed in range(calls):
