@@ -27,6 +27,8 @@ _AUGMENT_REAL_STREAM = 3
 _AUGMENT_FAKE_STREAM = 4
 _AUGMENT_GENERATED_STREAM = 5
 _STREAMS = 6
+# `compile` options beside the optimizers and the loss, kept in the compile config.
+_COMPILE_OPTIONS = ("gp_weight", "r1_gamma", "r1_every", "d_steps", "augment")
 
 
 
@@ -34,15 +36,12 @@ _STREAMS = 6
 class GAN(keras.Model):
     """A generative adversarial network trained with `model.fit(dataset)`.
 
-    Each `train_step` first updates the discriminator on a real batch and a batch of detached
-    fakes, then updates the generator on the same fakes. `model(z)` runs the generator.
-
-    A conditional GAN (`num_classes > 0`, Mirza & Osindero 2014) trains on `(x, y)` batches of
-    samples and integer labels `[batch]`; its generator takes `[z, labels]`, its discriminator
-    `[x, labels]` (`kgan.nets.conditional` builds such networks), and each step's fakes carry the
-    real batch's labels, so that they follow the data's label distribution and a gradient
-    penalty's interpolations join samples of one class. An unconditional GAN given `(x, y)`
-    batches trains on `x` and warns once that it ignores the labels.
+    Each `train_step` updates the discriminator on a real batch and a batch of detached fakes,
+    then the generator on the same fakes. `model(z)` runs the generator. A conditional GAN
+    (`num_classes > 0`, Mirza & Osindero 2014) trains on `(samples, labels)` batches; its
+    networks take `[z, labels]` and `[x, labels]` (see `kgan.nets.conditional`), and the fakes
+    carry the real batch's labels, so that they follow the data's label mix and a gradient
+    penalty joins samples of one class. An unconditional GAN ignores labels (and warns once).
 
     Args:
         generator: a Keras model from `[batch, latent_dim]` noise (and labels) to samples.
@@ -52,14 +51,6 @@ class GAN(keras.Model):
         class_names: the classes' names (default: their numbers), kept with the model.
         seed: seeds the training noise; drawn at random when `None` (and kept in the config).
         **kwargs: passed to `keras.Model` (e.g. `name`).
-
-    Example:
-        ```python
-        gan = kgan.GAN(generator, discriminator, latent_dim=2)
-        gan.compile(d_optimizer=keras.optimizers.Adam(1e-3), g_optimizer=keras.optimizers.Adam(1e-3))
-        gan.fit(dataset, epochs=10)
-        points = gan.generate(1000, seed=0)
-        ```
     """
 
     def __init__(self, generator, discriminator, latent_dim, num_classes=0, class_names=None,
@@ -108,33 +99,27 @@ class GAN(keras.Model):
 
     def compile(self, d_optimizer="adam", g_optimizer="adam", loss="nonsaturating",
                 gp_weight=None, r1_gamma=0.0, r1_every=1, d_steps=1, augment="", **kwargs):
-        """Configures training.
-
-        Both optimizers are built here, before training, so that checkpoints, `.keras` files and
-        distribution strategies see their state from the start.
+        """Configures training and builds both optimizers, so that checkpoints, `.keras` files
+        and distribution strategies see their state from the start.
 
         Args:
             d_optimizer: the discriminator's optimizer (an instance or a name).
-            g_optimizer: the generator's optimizer; must be a different instance.
+            g_optimizer: the generator's optimizer; a different instance.
             loss: a name from `kgan.losses.LOSSES`.
-            gp_weight: the WGAN-GP gradient penalty's weight; defaults to 10 for `wasserstein`
-                and 0 (off) for the other losses.
-            r1_gamma: the R1 penalty's gamma (0: off).
-            r1_every: apply R1 every this many discriminator steps, scaled up to match
-                (lazy regularisation).
-            d_steps: discriminator updates per generator update (WGAN-GP uses 5), all on the
-                same real batch; the first `d_steps - 1` draw fakes of their own, the last
-                shares its fakes with the generator update.
-            augment: DiffAugment transformations applied to every discriminator input, e.g.
-                `"color,translation,cutout"` (empty: none); see `kgan.augment`.
-            **kwargs: passed to `keras.Model.compile` (e.g. `jit_compile`, `steps_per_execution`).
+            gp_weight: WGAN-GP's weight; `None`: 10 for `wasserstein`, else 0 (off).
+            r1_gamma: R1's gamma (0: off), applied every `r1_every` discriminator steps.
+            d_steps: discriminator updates per generator update, on the same real batch; only
+                the last shares its fakes with the generator update.
+            augment: DiffAugment of every discriminator input, e.g. `"color,translation,cutout"`
+                (empty: none); see `kgan.augment`.
+            **kwargs: passed to `keras.Model.compile` (e.g. `jit_compile`).
         """
         # optimizer=None: a bare compile() would create an unused RMSprop as `self.optimizer`.
         super().compile(optimizer=None, **kwargs)
         self.d_optimizer = keras.optimizers.get(d_optimizer)
         self.g_optimizer = keras.optimizers.get(g_optimizer)
         if self.d_optimizer is self.g_optimizer:
-            raise ValueError("d_optimizer and g_optimizer must be two optimizer instances.")
+            raise KganError("d_optimizer and g_optimizer must be two optimizer instances")
         self.loss_name = loss
         self.generator_loss, self.discriminator_loss = losses.get(loss)
         self.gp_weight = float((10.0 if loss == "wasserstein" else 0.0) if gp_weight is None
@@ -151,24 +136,13 @@ class GAN(keras.Model):
     @property
     def metrics(self):
         """The trackers `fit()` logs and resets every epoch."""
-        return [
-            self.d_loss_tracker,
-            self.g_loss_tracker,
-            self.real_accuracy_tracker,
-            self.fake_accuracy_tracker,
-        ]
+        return [self.d_loss_tracker, self.g_loss_tracker, self.real_accuracy_tracker,
+                self.fake_accuracy_tracker]
 
     def noise(self, batch_size, stream, step, replica=None):
-        """The training noise `[batch_size, latent_dim]` of one update.
-
-        Args:
-            batch_size: this replica's batch size.
-            stream: 0 for the fakes of extra critic updates (`d_steps` > 1), 1 for the fakes
-                each `train_step` shares between its two updates (the other streams draw the
-                gradient penalty's and the augmentations' random numbers).
-            step: that optimizer's iteration count.
-            replica: the replica id; defaults to the current replica's (0 without a strategy).
-        """
+        """The training noise `[batch_size, latent_dim]` of the update `step` of `stream`
+        (`_GENERATOR_STREAM`: the fakes a `train_step` shares between its two updates) on
+        `replica` (default: the current one)."""
         return tf.random.stateless_normal((batch_size, self.latent_dim),
                                           seed=self._seed(stream, step, replica))
 
@@ -180,13 +154,8 @@ class GAN(keras.Model):
         return tf.random.experimental.stateless_fold_in(seed, tf.cast(replica, tf.int64))
 
     def discriminator_step(self, real, fake=None, labels=None):
-        """One discriminator update on a real batch and a batch of fakes.
-
-        Args:
-            real: a batch of real samples, `[batch, ...]`.
-            fake: as many generated samples, taken as constants; when `None` the generator makes
-                them from fresh noise.
-            labels: the real samples' labels `[batch]`, also the fakes' (conditional GANs only).
+        """One discriminator update on a real batch `[batch, ...]` and as many fakes, taken as
+        constants (`None`: made from fresh noise); `labels` are both batches' (conditional).
 
         Returns:
             `(loss, real_accuracy, fake_accuracy)` before the update.
@@ -203,26 +172,11 @@ class GAN(keras.Model):
             fake_logits = self._discriminate(fake, labels)  # [batch, 1]
             loss = (self.discriminator_loss(real_logits, fake_logits)
                     + self._penalties(real, fake, labels))
-            replica_loss = self._replica_loss(self.d_optimizer, loss)
-        self._apply_gradients(self.d_optimizer, tape, replica_loss, self.discriminator)
+            replica_loss = _replica_loss(self.d_optimizer, loss)
+        _apply_gradients(self.d_optimizer, tape, replica_loss, self.discriminator)
         real_accuracy = ops.mean(ops.cast(real_logits > 0, "float32"))
         fake_accuracy = ops.mean(ops.cast(fake_logits < 0, "float32"))
         return loss, real_accuracy, fake_accuracy
-
-    @staticmethod
-    def _replica_loss(optimizer, loss):
-        """The loss this replica differentiates: its share of the global batch's, scaled up by a
-        `LossScaleOptimizer` under float16 (`scale_loss` is a no-op otherwise)."""
-        # Each replica averages over its own share of the global batch, and the optimizer sums
-        # the replicas' gradients: dividing by their number makes N replicas take the same step
-        # as one device on the whole batch.
-        return optimizer.scale_loss(loss / tf.distribute.get_strategy().num_replicas_in_sync)
-
-    @staticmethod
-    def _apply_gradients(optimizer, tape, replica_loss, network):
-        """Updates `network` with the gradient of `replica_loss`, which `tape` recorded."""
-        weights = network.trainable_weights
-        optimizer.apply_gradients(zip(tape.gradient(replica_loss, weights), weights))
 
     def _augmented(self, images, stream, step):
         """DiffAugment of a discriminator input (unchanged without a policy)."""
@@ -231,37 +185,19 @@ class GAN(keras.Model):
         return kaugment.diff_augment(images, self._augment_policy, self._seed(stream, step))
 
     def _penalties(self, real, fake, labels):
-        """The gradient penalties the compile options ask for, added to the discriminator loss.
-        They differentiate with respect to the samples only, never the labels."""
-        total = 0.0
+        """The gradient penalties of `compile`, with respect to the samples only, never the
+        labels."""
         step = self.d_optimizer.iterations
-
-        def critic(samples, training):
-            return self._discriminate(samples, labels, training)
-
-        if self.gp_weight:
-            mix = tf.random.stateless_uniform(ops.shape(real)[:1], self._seed(_PENALTY_STREAM, step))
-            total += self.gp_weight * penalties.gradient_penalty(critic, real, fake, mix)
-        if self.r1_gamma:
-            # Lazy R1: every r1_every steps, r1_every times as strong.
-            total += tf.cond(
-                step % self.r1_every == 0,
-                lambda: 0.5 * self.r1_gamma * self.r1_every * penalties.r1_penalty(critic, real),
-                lambda: tf.constant(0.0),
-            )
-        return total
+        mix = tf.random.stateless_uniform(ops.shape(real)[:1], self._seed(_PENALTY_STREAM, step))
+        return penalties.discriminator_penalties(
+            lambda samples, training: self._discriminate(samples, labels, training), real, fake,
+            step, mix, self.gp_weight, self.r1_gamma, self.r1_every)
 
     def adversarial_step(self, real, z, labels=None):
-        """One discriminator update, then one generator update, on one batch of fakes.
-
-        The generator runs once: the discriminator learns to reject `generator(z)`, then the
-        generator learns from the updated discriminator's verdict on the same samples (d2l's
-        `update_D` and `update_G` with the same noise, without computing `generator(z)` twice).
-
-        Args:
-            real: a batch of real samples, `[batch, ...]`.
-            z: as many latent vectors, `[batch, latent_dim]`.
-            labels: the real samples' labels `[batch]`, also the fakes' (conditional GANs only).
+        """One discriminator update, then one generator update, on the fakes of latent vectors
+        `z`: the discriminator learns to reject `generator(z)`, then the generator learns from
+        the updated discriminator's verdict on the same samples (d2l's `update_D` and
+        `update_G`, without computing `generator(z)` twice).
 
         Returns:
             `(d_loss, real_accuracy, fake_accuracy, g_loss)`, each before its update.
@@ -272,19 +208,14 @@ class GAN(keras.Model):
                 d_loss, real_accuracy, fake_accuracy = self.discriminator_step(real, fake, labels)
             fake = self._augmented(fake, _AUGMENT_GENERATED_STREAM, self.g_optimizer.iterations)
             g_loss = self.generator_loss(self._discriminate(fake, labels))
-            replica_loss = self._replica_loss(self.g_optimizer, g_loss)
-        self._apply_gradients(self.g_optimizer, tape, replica_loss, self.generator)
+            replica_loss = _replica_loss(self.g_optimizer, g_loss)
+        _apply_gradients(self.g_optimizer, tape, replica_loss, self.generator)
         return d_loss, real_accuracy, fake_accuracy, g_loss
 
     def train_step(self, data):
-        """`d_steps` discriminator updates, then one generator update on a batch of the same
-        size. The logged `d_loss` includes the gradient penalties.
-
-        Args:
-            data: a batch of samples, or a tuple `(samples, labels)` (required when
-                conditional).
-        """
-        real, labels = self._unpack(data)
+        """`d_steps` discriminator updates, then one generator update, on a batch of samples
+        or `(samples, labels)`. The logged `d_loss` includes the gradient penalties."""
+        real, labels = _unpack(data, self.num_classes)
         # Extra critic updates (WGAN-GP) draw fakes of their own; the last shares its fakes with
         # the generator update.
         for _ in range(self.d_steps - 1):
@@ -297,27 +228,9 @@ class GAN(keras.Model):
         self.fake_accuracy_tracker.update_state(fake_accuracy)
         return {metric.name: metric.result() for metric in self.metrics}
 
-    def _unpack(self, data):
-        """`(samples, labels)` of a batch; labels are `None` for an unconditional GAN."""
-        samples, labels = data, None
-        if isinstance(data, (tuple, list)):
-            samples, labels = data[0], data[1] if len(data) > 1 else None
-        if self.conditional and labels is None:
-            raise KganError(f"this GAN is conditioned on {self.num_classes} classes: it trains "
-                            "on (samples, labels) batches")
-        if not self.conditional and labels is not None:
-            # At tracing, so once per compiled step function; Python shows the warning once.
-            warnings.warn("this GAN is unconditional (num_classes=0): it trains on the samples "
-                          "of (samples, labels) batches and ignores the labels", stacklevel=2)
-            labels = None
-        elif labels is not None:
-            labels = ops.cast(labels, "int32")
-        return samples, labels
-
     def sampling_generator(self, raw=False):
-        """The generator to sample from: the EMA weights when there are any (`Adam(use_ema=True,
-        ...)` as `g_optimizer`) unless `raw`, with standing BatchNorm statistics; see
-        `kgan.inference`."""
+        """The generator to sample from (EMA weights unless `raw`, standing BatchNorm
+        statistics); see `kgan.inference.sampling_generator`."""
         return inference.sampling_generator(self, raw)
 
     @property
@@ -331,51 +244,31 @@ class GAN(keras.Model):
         return int(self.g_optimizer.iterations.numpy()) if self.compiled else 0
 
     def generate(self, n, seed=None, labels=None, batch_size=256, raw=False, truncation=1.0):
-        """Generates `n` samples from latent vectors drawn with `kgan.latent_batch(n, ...,
-        seed, truncation)`, with the `sampling_generator()` (the EMA weights when there are any).
-
-        Args:
-            n: how many samples.
-            seed: seeds the latent vectors.
-            labels: for a conditional GAN, `None` (the classes in turn), one class, or `n`
-                classes (see `kgan.latents.sample_labels`); an unconditional GAN takes none.
-            batch_size: samples per generator call.
-            raw: sample with the trained weights even when EMA weights exist (still with
-                standing BatchNorm statistics).
-            truncation: psi in (0, 1]: below 1, more typical samples and less variety (see
-                `kgan.latent_batch`); 1 gives the untruncated samples exactly.
-
-        Returns:
-            A NumPy array `[n, ...]`: the generator's raw output (images in [-1, 1]).
+        """`n` samples (NumPy, images in [-1, 1]) of `kgan.latent_batch(n, latent_dim, seed,
+        truncation)` through the `sampling_generator(raw)`; a conditional GAN's `labels` are
+        `None` (the classes in turn), one class or `n` classes. `truncation` psi in (0, 1]
+        trades variety for typical samples; 1 changes nothing. See `kgan.inference.generate`.
 
         Raises:
-            KganError: labels outside `[0, num_classes)`, labels for an unconditional GAN, or
-                a truncation outside (0, 1].
+            KganError: a label outside `[0, num_classes)` or for an unconditional GAN, or a
+                truncation outside (0, 1].
         """
         return inference.generate(self, n, seed, labels, batch_size, raw, truncation)
 
     def from_latents(self, z, labels=None, batch_size=256, raw=False):
-        """Like `generate`, for given latent vectors `z` `[n, latent_dim]` (e.g. a latent walk,
-        `kgan.interpolate`)."""
+        """`generate` for given latent vectors `z` `[n, latent_dim]` (e.g. a latent walk)."""
         return inference.from_latents(self, z, labels, batch_size, raw)
 
-    def _random_states(self):
-        """The networks' variables that are not weights: the seed generator states of random
-        layers such as Dropout."""
-        networks = (self.generator, self.discriminator)
-        weights = {id(weight) for network in networks for weight in network.weights}
-        return [v for network in networks for v in network.variables if id(v) not in weights]
-
     def save_own_variables(self, store):
-        """Also saves the random layers' seed generator states, which Keras' format leaves out,
-        so that a resumed run draws the Dropout masks the uninterrupted run would have."""
+        """Also saves the random layers' seed generator states, so that a resumed run draws the
+        Dropout masks the uninterrupted run would have."""
         super().save_own_variables(store)
-        for i, state in enumerate(self._random_states()):
+        for i, state in enumerate(_random_states((self.generator, self.discriminator))):
             store[f"random_state_{i}"] = state
 
     def load_own_variables(self, store):
         """Restores what `save_own_variables` saved (the GAN has no variables of its own)."""
-        for i, state in enumerate(self._random_states()):
+        for i, state in enumerate(_random_states((self.generator, self.discriminator))):
             if f"random_state_{i}" in store:
                 state.assign(store[f"random_state_{i}"])
 
@@ -401,23 +294,54 @@ class GAN(keras.Model):
         return cls(**config)
 
     def get_compile_config(self):
-        """Returns both optimizers and the loss name, so `.keras` files restore training state."""
-        return {
-            "d_optimizer": keras.optimizers.serialize(self.d_optimizer),
-            "g_optimizer": keras.optimizers.serialize(self.g_optimizer),
-            "loss": self.loss_name,
-            "gp_weight": self.gp_weight,
-            "r1_gamma": self.r1_gamma,
-            "r1_every": self.r1_every,
-            "d_steps": self.d_steps,
-            "augment": self.augment,
-        }
+        """Returns both optimizers and the other `compile` options, so `.keras` files restore
+        training state."""
+        return {"d_optimizer": keras.optimizers.serialize(self.d_optimizer),
+                "g_optimizer": keras.optimizers.serialize(self.g_optimizer),
+                "loss": self.loss_name,
+                **{option: getattr(self, option) for option in _COMPILE_OPTIONS}}
 
     def compile_from_config(self, config):
         """Compiles from `get_compile_config()`; the optimizers' state is loaded afterwards."""
-        self.compile(
-            d_optimizer=keras.optimizers.deserialize(config["d_optimizer"]),
-            g_optimizer=keras.optimizers.deserialize(config["g_optimizer"]),
-            **{key: config[key]
-               for key in ("loss", "gp_weight", "r1_gamma", "r1_every", "d_steps", "augment")},
-        )
+        self.compile(d_optimizer=keras.optimizers.deserialize(config["d_optimizer"]),
+                     g_optimizer=keras.optimizers.deserialize(config["g_optimizer"]),
+                     loss=config["loss"],
+                     **{option: config[option] for option in _COMPILE_OPTIONS})
+
+
+def _replica_loss(optimizer, loss):
+    """The loss this replica differentiates: its share of the global batch's, scaled up by a
+    `LossScaleOptimizer` under float16 (`scale_loss` is a no-op otherwise)."""
+    # Each replica averages over its own share of the global batch, and the optimizer sums the
+    # replicas' gradients: dividing by their number makes N replicas take the same step as one
+    # device on the whole batch.
+    return optimizer.scale_loss(loss / tf.distribute.get_strategy().num_replicas_in_sync)
+
+
+def _apply_gradients(optimizer, tape, replica_loss, network):
+    """Updates `network` with the gradient of `replica_loss`, which `tape` recorded."""
+    weights = network.trainable_weights
+    optimizer.apply_gradients(zip(tape.gradient(replica_loss, weights), weights))
+
+
+def _unpack(data, num_classes):
+    """`(samples, labels)` of a batch; labels are `None` for an unconditional GAN."""
+    samples, labels = data, None
+    if isinstance(data, (tuple, list)):
+        samples, labels = data[0], data[1] if len(data) > 1 else None
+    if num_classes and labels is None:
+        raise KganError(f"this GAN is conditioned on {num_classes} classes: it trains on "
+                        "(samples, labels) batches")
+    if not num_classes and labels is not None:
+        # At tracing, so once per compiled step function; Python shows the warning once.
+        warnings.warn("this GAN is unconditional (num_classes=0): it trains on the samples of "
+                      "(samples, labels) batches and ignores the labels", stacklevel=3)
+        return samples, None
+    return samples, None if labels is None else ops.cast(labels, "int32")
+
+
+def _random_states(networks):
+    """The networks' variables that are not weights: the seed generator states of random layers
+    such as Dropout, which Keras' format leaves out."""
+    weights = {id(weight) for network in networks for weight in network.weights}
+    return [v for network in networks for v in network.variables if id(v) not in weights]

@@ -42,3 +42,28 @@ def gradient_penalty(discriminator, real, fake, mix):
 def r1_penalty(discriminator, real):
     """R1 (Mescheder et al. 2018): `mean(||grad D(x)||^2)` on real data; multiply by gamma / 2."""
     return ops.mean(_per_example_norm_squared(_input_gradients(discriminator, real)))
+
+
+def discriminator_penalties(discriminator, real, fake, step, mix, gp_weight=0.0, r1_gamma=0.0,
+                            r1_every=1):
+    """The penalties a discriminator update adds to its loss, as `GAN.compile` sets them.
+
+    Args:
+        discriminator: the critic, `samples, training -> logits` (labels already bound).
+        real, fake: the update's batches.
+        step: the discriminator's update count (lazy R1 runs when it divides by `r1_every`).
+        mix: WGAN-GP's interpolation weights `[batch]`, uniform in [0, 1].
+        gp_weight: WGAN-GP's weight (0: off).
+        r1_gamma: R1's gamma (0: off), applied every `r1_every` updates, that many times as
+            strong (lazy regularisation, Karras et al. 2020).
+    """
+    total = 0.0
+    if gp_weight:
+        total += gp_weight * gradient_penalty(discriminator, real, fake, mix)
+    if r1_gamma:
+        total += tf.cond(
+            step % r1_every == 0,
+            lambda: 0.5 * r1_gamma * r1_every * r1_penalty(discriminator, real),
+            lambda: tf.constant(0.0),
+        )
+    return total

@@ -191,10 +191,11 @@ def _train_with(run, config, strategy, examples, checkpoint, verbose, extra):
     table = tf.convert_to_tensor(examples.values)
     labels = examples.labels if preset.conditional else None
 
-    def dataset_from(epoch, batch):
+    def dataset_from(epoch, batch, num_batches):
         return data.training_dataset(
             table, preset.batch_size, seed, start_epoch=epoch, start_batch=batch,
-            shard=distribute.worker_shard() if multiworker else (0, 1), labels=labels)[0]
+            shard=distribute.worker_shard() if multiworker else (0, 1), labels=labels,
+            num_batches=num_batches)[0]
 
     per_epoch = steps_per_epoch(len(examples), preset.batch_size)
     # Networks, optimizers and metrics must be created in the strategy's scope.
@@ -274,7 +275,8 @@ def _fit_from(gan, dataset_from, total_steps, per_epoch, start, callbacks, strat
 
     Args:
         gan: the compiled GAN.
-        dataset_from: `(epoch, batch) -> tf.data.Dataset` of the batches from that position on.
+        dataset_from: `(epoch, batch, num_batches) -> tf.data.Dataset` of that many batches
+            from that position on.
         total_steps: the step to train to.
         per_epoch: batches in a whole epoch.
         start: the `Position` to start from.
@@ -285,9 +287,8 @@ def _fit_from(gan, dataset_from, total_steps, per_epoch, start, callbacks, strat
     for first, last, skip, steps in _phases(start, total_steps, per_epoch):
         callback_list = keras.callbacks.CallbackList(callbacks, add_history=True, model=gan,
                                                      epochs=epochs, steps=steps)
-        # Exactly the call's batches: an endless pipeline still prefetching when fit() returns
-        # took 15 s or more to tear down.
-        dataset = dataset_from(first, skip).take((last - first) * steps)
+        # Exactly the call's batches (see `training_dataset`'s `num_batches`).
+        dataset = dataset_from(first, skip, (last - first) * steps)
         if distribute.is_multiworker(strategy):
             distribute.fit_multiworker(gan, dataset, last, steps, first, callback_list, strategy)
         else:

@@ -28,8 +28,9 @@ def to_uint8(images):
 
 
 def training_dataset(examples, batch_size, seed, start_epoch=0, start_batch=0, shard=(0, 1),
-                     labels=None):
-    """Serves `examples` as an endless sequence of epochs of shuffled full batches.
+                     labels=None, num_batches=None):
+    """Serves `examples` as a sequence of epochs of shuffled full batches, endless unless
+    `num_batches` is given.
 
     Args:
         examples: an array `[n, ...]`, uint8 images or float samples (or that array as a
@@ -43,6 +44,10 @@ def training_dataset(examples, batch_size, seed, start_epoch=0, start_batch=0, s
             batch, for one worker of several; together the workers see exactly the batches a
             single process would.
         labels: the examples' integer labels `[n]`: batches are then `(samples, labels)`.
+        num_batches: serve this many batches and end. Cut before the parallel gathering and
+            the prefetch, so that their threads end with the data: an iterator destroyed while
+            they still ran ahead on an endless source took up to 17 s to tear down (in 1 of 2
+            to 3 runs, scripts/RESULTS.md).
 
     Returns:
         `(dataset, steps_per_epoch)`: pass both to `fit()`.
@@ -77,6 +82,7 @@ def training_dataset(examples, batch_size, seed, start_epoch=0, start_batch=0, s
         .flat_map(epoch_order)
         .batch(batch_size)
         .skip(start_batch)
+        .take(-1 if num_batches is None else num_batches)
         .map(gather, tf.data.AUTOTUNE)
         .prefetch(tf.data.AUTOTUNE)
     )
