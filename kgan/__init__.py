@@ -15,6 +15,7 @@ from kgan.errors import KganError
 from kgan.export import export_generator
 from kgan.gan import GAN
 from kgan.latents import latent_batch
+from kgan.nets.builder import build_gan
 from kgan.presets import PRESETS, Preset, get_preset
 from kgan.train import fit, resume
 from kgan.walks import interpolate
@@ -32,6 +33,7 @@ __all__ = [
     "SampleGrid",
     "StopOnNaN",
     "__version__",
+    "build_gan",
     "export_generator",
     "fit",
     "get_preset",

@@ -108,10 +108,9 @@ class GAN(keras.Model):
             loss: a name from `kgan.losses.LOSSES`.
             gp_weight: WGAN-GP's weight; `None`: 10 for `wasserstein`, else 0 (off).
             r1_gamma: R1's gamma (0: off), applied every `r1_every` discriminator steps.
-            d_steps: discriminator updates per generator update, on the same real batch; only
-                the last shares its fakes with the generator update.
-            augment: DiffAugment of every discriminator input, e.g. `"color,translation,cutout"`
-                (empty: none); see `kgan.augment`.
+            d_steps: discriminator updates per generator update, on the same real batch.
+            augment: DiffAugment of every discriminator input, e.g. `"color,cutout"` (empty:
+                none); see `kgan.augment`.
             **kwargs: passed to `keras.Model.compile` (e.g. `jit_compile`).
         """
         # optimizer=None: a bare compile() would create an unused RMSprop as `self.optimizer`.
@@ -144,22 +143,12 @@ class GAN(keras.Model):
         (`_GENERATOR_STREAM`: the fakes a `train_step` shares between its two updates) on
         `replica` (default: the current one)."""
         return tf.random.stateless_normal((batch_size, self.latent_dim),
-                                          seed=self._seed(stream, step, replica))
-
-    def _seed(self, stream, step, replica=None):
-        if replica is None:
-            replica = tf.distribute.get_replica_context().replica_id_in_sync_group
-        seed = tf.stack([tf.constant(self.seed, tf.int64),
-                         _STREAMS * tf.cast(step, tf.int64) + stream])
-        return tf.random.experimental.stateless_fold_in(seed, tf.cast(replica, tf.int64))
+                                          seed=_stream_seed(self.seed, stream, step, replica))
 
     def discriminator_step(self, real, fake=None, labels=None):
         """One discriminator update on a real batch `[batch, ...]` and as many fakes, taken as
         constants (`None`: made from fresh noise); `labels` are both batches' (conditional).
-
-        Returns:
-            `(loss, real_accuracy, fake_accuracy)` before the update.
-        """
+        Returns `(loss, real_accuracy, fake_accuracy)` before the update."""
         step = self.d_optimizer.iterations
         if fake is None:
             # Outside the tape: the fakes are constants here, so no generator gradient is computed.
@@ -182,13 +171,14 @@ class GAN(keras.Model):
         """DiffAugment of a discriminator input (unchanged without a policy)."""
         if not self._augment_policy:
             return images
-        return kaugment.diff_augment(images, self._augment_policy, self._seed(stream, step))
+        return kaugment.diff_augment(images, self._augment_policy,
+                                     _stream_seed(self.seed, stream, step))
 
     def _penalties(self, real, fake, labels):
         """The gradient penalties of `compile`, with respect to the samples only, never the
         labels."""
         step = self.d_optimizer.iterations
-        mix = tf.random.stateless_uniform(ops.shape(real)[:1], self._seed(_PENALTY_STREAM, step))
+        mix = tf.random.stateless_uniform(ops.shape(real)[:1], _stream_seed(self.seed, _PENALTY_STREAM, step))
         return penalties.discriminator_penalties(
             lambda samples, training: self._discriminate(samples, labels, training), real, fake,
             step, mix, self.gp_weight, self.r1_gamma, self.r1_every)
@@ -197,11 +187,8 @@ class GAN(keras.Model):
         """One discriminator update, then one generator update, on the fakes of latent vectors
         `z`: the discriminator learns to reject `generator(z)`, then the generator learns from
         the updated discriminator's verdict on the same samples (d2l's `update_D` and
-        `update_G`, without computing `generator(z)` twice).
-
-        Returns:
-            `(d_loss, real_accuracy, fake_accuracy, g_loss)`, each before its update.
-        """
+        `update_G`, without computing `generator(z)` twice). Returns `(d_loss, real_accuracy,
+        fake_accuracy, g_loss)`, each before its update."""
         with tf.GradientTape() as tape:
             fake = self._generate(z, labels, training=True)
             with tape.stop_recording():
@@ -222,15 +209,12 @@ class GAN(keras.Model):
             self.discriminator_step(real, labels=labels)
         z = self.noise(ops.shape(real)[0], _GENERATOR_STREAM, self.g_optimizer.iterations)
         d_loss, real_accuracy, fake_accuracy, g_loss = self.adversarial_step(real, z, labels)
-        self.d_loss_tracker.update_state(d_loss)
-        self.g_loss_tracker.update_state(g_loss)
-        self.real_accuracy_tracker.update_state(real_accuracy)
-        self.fake_accuracy_tracker.update_state(fake_accuracy)
+        for tracker, value in zip(self.metrics, (d_loss, g_loss, real_accuracy, fake_accuracy)):
+            tracker.update_state(value)
         return {metric.name: metric.result() for metric in self.metrics}
 
     def sampling_generator(self, raw=False):
-        """The generator to sample from (EMA weights unless `raw`, standing BatchNorm
-        statistics); see `kgan.inference.sampling_generator`."""
+        """The generator to sample from; see `kgan.inference.sampling_generator`."""
         return inference.sampling_generator(self, raw)
 
     @property
@@ -247,12 +231,8 @@ class GAN(keras.Model):
         """`n` samples (NumPy, images in [-1, 1]) of `kgan.latent_batch(n, latent_dim, seed,
         truncation)` through the `sampling_generator(raw)`; a conditional GAN's `labels` are
         `None` (the classes in turn), one class or `n` classes. `truncation` psi in (0, 1]
-        trades variety for typical samples; 1 changes nothing. See `kgan.inference.generate`.
-
-        Raises:
-            KganError: a label outside `[0, num_classes)` or for an unconditional GAN, or a
-                truncation outside (0, 1].
-        """
+        trades variety for typical samples; 1 changes nothing. Raises `KganError` for a label
+        outside `[0, num_classes)` or a truncation outside (0, 1]."""
         return inference.generate(self, n, seed, labels, batch_size, raw, truncation)
 
     def from_latents(self, z, labels=None, batch_size=256, raw=False):
@@ -260,29 +240,24 @@ class GAN(keras.Model):
         return inference.from_latents(self, z, labels, batch_size, raw)
 
     def save_own_variables(self, store):
-        """Also saves the random layers' seed generator states, so that a resumed run draws the
-        Dropout masks the uninterrupted run would have."""
+        """Also saves random layers' seed states: a resumed run draws the same Dropout masks."""
         super().save_own_variables(store)
         for i, state in enumerate(_random_states((self.generator, self.discriminator))):
             store[f"random_state_{i}"] = state
 
     def load_own_variables(self, store):
-        """Restores what `save_own_variables` saved (the GAN has no variables of its own)."""
+        """Restores what `save_own_variables` saved."""
         for i, state in enumerate(_random_states((self.generator, self.discriminator))):
             if f"random_state_{i}" in store:
                 state.assign(store[f"random_state_{i}"])
 
     def get_config(self):
         """Returns the networks' configs, the latent size, the classes and the noise seed."""
-        return {
-            "name": self.name,
-            "generator": keras.saving.serialize_keras_object(self.generator),
-            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
-            "latent_dim": self.latent_dim,
-            "num_classes": self.num_classes,
-            "class_names": self.class_names,
-            "seed": self.seed,
-        }
+        return {"name": self.name,
+                "generator": keras.saving.serialize_keras_object(self.generator),
+                "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+                "latent_dim": self.latent_dim, "num_classes": self.num_classes,
+                "class_names": self.class_names, "seed": self.seed}
 
     @classmethod
     def from_config(cls, config):
@@ -294,8 +269,7 @@ class GAN(keras.Model):
         return cls(**config)
 
     def get_compile_config(self):
-        """Returns both optimizers and the other `compile` options, so `.keras` files restore
-        training state."""
+        """Both optimizers and the other `compile` options: `.keras` files keep training state."""
         return {"d_optimizer": keras.optimizers.serialize(self.d_optimizer),
                 "g_optimizer": keras.optimizers.serialize(self.g_optimizer),
                 "loss": self.loss_name,
@@ -307,6 +281,15 @@ class GAN(keras.Model):
                      g_optimizer=keras.optimizers.deserialize(config["g_optimizer"]),
                      loss=config["loss"],
                      **{option: config[option] for option in _COMPILE_OPTIONS})
+
+
+def _stream_seed(seed, stream, step, replica=None):
+    """The stateless seed of update `step` of a noise `stream` on `replica` (default: the
+    current one)."""
+    if replica is None:
+        replica = tf.distribute.get_replica_context().replica_id_in_sync_group
+    key = tf.stack([tf.constant(seed, tf.int64), _STREAMS * tf.cast(step, tf.int64) + stream])
+    return tf.random.experimental.stateless_fold_in(key, tf.cast(replica, tf.int64))
 
 
 def _replica_loss(optimizer, loss):

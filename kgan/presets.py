@@ -5,25 +5,15 @@ given. Every dataset names its default preset.
 """
 
 import dataclasses
-import json
 import math
 
-import keras
-import tensorflow as tf
-
-from kgan import losses, optimizers, precision
+from kgan import losses, precision
 from kgan.errors import KganError, lookup
-from kgan.gan import GAN
 from kgan.nets import NETWORKS
 
 # Thousands of training images between sample grids, loss plots and checkpoints, unless a preset
-# says otherwise. The image presets' cadences keep that work and their evaluations under 5% of
-# the training time together: a 28x28 evaluation (1,024 samples and their SWD) took about 16 s
-# on a 2-core CPU that trains the DCGAN-28 at about 1,750 images a second, so 1,000 kimg apart it
-# costs about 3%, and a save (grid, plot, checkpoint) 0.8 s, about 1.4% at 100 kimg. The 64x64
-# DCGAN trained at 119 images a second there: 200 kimg are 28 minutes, in which even a minute of
-# evaluation (three SWD levels instead of one; not timed) stays under 4% (scripts/RESULTS.md,
-# "What surrounds the step").
+# says otherwise. Every preset's cadences keep that work and the evaluations under 5% of the
+# training time (scripts/RESULTS.md, "What surrounds the step").
 SAVE_EVERY_KIMG = 50.0
 
 
@@ -181,81 +171,6 @@ class Preset:
             return math.ceil(1000 * self.kimg / self.batch_size)
         return self.epochs * steps_per_epoch
 
-    def _optimizer(self, learning_rate, total_steps, ema=0.0):
-        if self.lr_schedule == "cosine":
-            learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, total_steps)
-        options = {"beta_1": self.beta_1, "beta_2": self.beta_2, "use_ema": bool(ema),
-                   "ema_momentum": ema or 0.99, "ema_rampup": self.ema_rampup or None}
-        if self.weight_decay:
-            return optimizers.AdamW(learning_rate, weight_decay=self.weight_decay, **options)
-        return optimizers.Adam(learning_rate, **options)
-
-    def build_gan(self, seed, steps_per_epoch, verbose=False, class_names=()):
-        """Builds and compiles the preset's GAN in its precision.
-
-        Args:
-            seed: seeds the networks' initial weights and the training noise.
-            steps_per_epoch: batches per epoch, which sets the length of a decaying schedule.
-            verbose: say which precision `auto` picked.
-            class_names: the data's classes, which a conditional preset needs (at least two).
-
-        Returns:
-            A compiled `kgan.GAN`.
-
-        Raises:
-            KganError: a conditional preset without at least two classes.
-        """
-        num_classes = len(class_names) if self.conditional else 0
-        if self.conditional and num_classes < 2:
-            raise KganError(f"preset {self.name!r} is conditional: it needs data with at least "
-                            f"two classes (got {num_classes})")
-        keras.utils.set_random_seed(seed)
-        chosen = precision.resolve(self.precision, verbose)
-        with precision.dtype_policy(chosen):
-            generator, discriminator = NETWORKS[self.networks](
-                self.latent_dim, self.sample_shape, num_classes=num_classes)
-            if self.spectral_norm:
-                discriminator = _spectrally_normalized(discriminator)
-        if self.sync_batchnorm and self.networks == "resnet64":
-            raise KganError("--sync-batchnorm reaches top-level BatchNorm layers only; "
-                            "resnet64 keeps its BatchNorm inside residual blocks")
-        for layer in generator.layers + discriminator.layers:
-            if isinstance(layer, keras.layers.BatchNormalization):
-                layer.synchronized = self.sync_batchnorm
-        gan = GAN(generator, discriminator, self.latent_dim, num_classes,
-                  class_names=class_names if num_classes else None, seed=seed,
-                  name=f"gan_{self.name}")
-        generator_steps = self.total_steps(steps_per_epoch)
-        # The discriminator takes d_steps updates per generator update: its schedule must last
-        # as many iterations, or a decaying rate reaches 0 a d_steps-th of the way through.
-        gan.compile(
-            d_optimizer=precision.wrap_optimizer(
-                self._optimizer(self.lr_d, generator_steps * self.d_steps), chosen),
-            g_optimizer=precision.wrap_optimizer(
-                self._optimizer(self.lr_g, generator_steps, ema=self.ema), chosen),
-            loss=self.loss,
-            gp_weight=self.gp_weight,
-            r1_gamma=self.r1_gamma,
-            r1_every=self.r1_every,
-            d_steps=self.d_steps,
-            augment=self.augment,
-            jit_compile=self._jit(),
-        )
-        return gan
-
-    def _jit(self):
-        return self.jit == "on" or (self.jit == "auto" and bool(tf.config.list_physical_devices("GPU")))
-
-
-def parse_override(text):
-    """`FIELD=VALUE` (a command-line preset override) as `(field, value)`: the value read as
-    JSON (`0.999`, `true`, `[64, 64, 3]`), else kept as text (`hinge`)."""
-    name, _, value = text.partition("=")
-    try:
-        return name, json.loads(value)
-    except ValueError:
-        return name, value
-
 
 # Fields a loss needs other values of, applied when a preset switches to that loss (unless they
 # are given too). Measured on the Gaussian preset (scripts/RESULTS.md, "The Gaussian preset").
@@ -267,36 +182,16 @@ LOSS_DEFAULTS = {
 }
 
 # Fields a conditional run of a network family needs other values of, applied when a preset
-# switches `conditional` on (unless they are given too). Measured on 20 species of real sprites
-# at 28x28 over three seeds (scripts/RESULTS.md, "Conditional GANs on real labelled images"):
-# with the MNIST reference's recipe the generator ignored its labels (label accuracy 0.19
-# against the classifier's 0.96); more, smaller steps at a higher rate with the hinge loss and a
-# weight average learned them (0.86), at the price of little variety within a class there.
+# switches `conditional` on (unless they are given too): with the unconditional recipe the
+# DCGAN-28 ignored its labels on real sprites (scripts/RESULTS.md, "Conditional GANs on real
+# labelled images").
 CONDITIONAL_DEFAULTS = {
     "dcgan28": {"loss": "hinge", "batch_size": 32, "lr_d": 1e-3, "lr_g": 1e-3, "ema": 0.999},
 }
 
 
-def _spectrally_normalized(network):
-    """The network (Sequential or functional) with every Conv2D and Dense layer wrapped in
-    `keras.layers.SpectralNormalization` (one power iteration per training step); its other
-    layers are shared, not copied."""
-
-    def wrap(layer):
-        if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense)):
-            return keras.layers.SpectralNormalization(layer)
-        return layer
-
-    return keras.models.clone_model(network, clone_function=wrap)
-
-
-# d2l 17.2's networks, betas and 20 epochs, with batch 64 instead of 256 (four times the updates
-# for the same images), a learning rate of 4e-4 for both networks and samples from the
-# generator's ramped moving average. After 20 CPU-minutes over three seeds this scored lowest of
-# everything measured there, below the same recipe with DiffAugment on every seed (which led
-# after 2 epochs, but the 20 epochs a real run takes are nearer the longer budget), and about a
-# quarter of d2l's recipe (scripts/RESULTS.md, "The Pokemon recipe"). d2l's 0.005 collapsed the
-# generator to a single image within two epochs.
+# d2l 17.2's networks, betas and 20 epochs, with batch 64, rate 4e-4 and the generator's ramped
+# moving average: the best of the recipes compared in scripts/RESULTS.md, "The Pokemon recipe".
 _POKEMON = Preset(
     name="pokemon",
     networks="dcgan64",
@@ -315,8 +210,7 @@ _POKEMON = Preset(
 PRESETS = {
     preset.name: preset
     for preset in [
-        # d2l 17.1's networks with a wider discriminator (32-32 instead of 5-3), a larger batch
-        # and a cosine decay: the reference recipe oscillates around the target
+        # d2l 17.1's networks, a wider discriminator, a larger batch and a cosine decay
         # (scripts/RESULTS.md, "The Gaussian preset").
         Preset(
             name="gaussian",
@@ -337,11 +231,8 @@ PRESETS = {
         # d2l 17.2's own recipe, for comparison: no moving average.
         dataclasses.replace(_POKEMON, name="pokemon-d2l", batch_size=256, lr_d=0.005,
                             lr_g=0.005, ema=0.0),
-        # SNGAN's residual networks at a quarter of their width, with its hinge loss, rate 2e-4
-        # and betas, but one critic step per generator step instead of five (CPU budget), and
-        # the moving average. At the same CPU time over three seeds it scored about as well as
-        # `pokemon` after 2 epochs' time and worse after 20 minutes (scripts/RESULTS.md, "The
-        # Pokemon recipe").
+        # SNGAN's residual networks at a quarter of their width, its hinge loss, rate and betas,
+        # one critic step per generator step (scripts/RESULTS.md, "The Pokemon recipe").
         dataclasses.replace(_POKEMON, name="pokemon-resnet", networks="resnet64", latent_dim=128,
                             lr_d=2e-4, lr_g=2e-4, beta_1=0.0, beta_2=0.9, loss="hinge"),
         # The MNIST reference: AdamW lr 2e-4, betas (0.5, 0.999), weight decay 1e-5, batch 128.

@@ -20,6 +20,7 @@ from kgan.data.pipeline import steps_per_epoch
 from kgan.errors import KganError
 from kgan.evaluate import MOMENT_SAMPLES, OFFLINE_METRICS, point_moments, real_samples
 from kgan.files import copy_file, save_model
+from kgan.nets.builder import build_gan
 from kgan.presets import Preset, get_preset
 from kgan.rundir import Position, RunDir
 
@@ -201,7 +202,7 @@ def _train_with(run, config, strategy, examples, checkpoint, verbose, extra):
     # Networks, optimizers and metrics must be created in the strategy's scope.
     with strategy.scope():
         if checkpoint is None:
-            gan = preset.build_gan(seed, per_epoch, verbose=verbose,
+            gan = build_gan(preset, seed, per_epoch, verbose=verbose,
                                    class_names=examples.class_names)
         else:
             gan = keras.saving.load_model(checkpoint.path)

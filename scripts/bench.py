@@ -70,7 +70,7 @@ def kgan_runner(images, args, precision):
     average: the bare step the reference implementations take too."""
     preset = kgan.get_preset("pokemon").with_overrides(
         batch_size=args.batch_size, precision=precision, jit=args.jit, ema=0.0)
-    gan = preset.build_gan(seed=0, steps_per_epoch=1, verbose=True)
+    gan = kgan.build_gan(preset, seed=0, steps_per_epoch=1, verbose=True)
     return fit_runner(gan, images, args.batch_size), gan
 
 

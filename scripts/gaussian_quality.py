@@ -14,12 +14,12 @@ import json
 import tempfile
 
 import numpy as np
+from overrides import parse_override  # scripts/overrides.py, beside this script
 
 import kgan
 from kgan.data import gaussian_points
 from kgan.errors import parse_names
 from kgan.evaluate import point_moments
-from kgan.presets import parse_override
 
 
 def main():

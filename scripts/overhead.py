@@ -21,9 +21,9 @@ import tempfile
 import time
 
 import keras
+from overrides import parse_override  # scripts/overrides.py, beside this script
 
 import kgan
-from kgan.presets import parse_override
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from speed_check import write_random_images  # a sibling script, found through sys.path

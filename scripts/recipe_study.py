@@ -33,6 +33,7 @@ import os
 import time
 
 import numpy as np
+from overrides import parse_override  # scripts/overrides.py, beside this script
 
 import kgan
 from kgan import data, rundir, sampling
@@ -41,7 +42,6 @@ from kgan.classifier import cached_classifier, label_accuracy
 from kgan.data import Examples
 from kgan.evaluate import CLASSIFIER_SAMPLES, intra_class_swd, reference_samples
 from kgan.metrics import image_swd
-from kgan.presets import parse_override
 
 
 def main():
@@ -97,7 +97,7 @@ def main():
             cond = {"labels": labels} if preset.conditional else {}
             untrained = scores.setdefault(f"{preset.name} untrained", {})
             if seed not in untrained:
-                untrained_gan = preset.build_gan(seed, 1, class_names=drawn.class_names or ())
+                untrained_gan = kgan.build_gan(preset, seed, 1, class_names=drawn.class_names or ())
                 untrained[seed] = score(untrained_gan.generate(args.n, seed=seed, **cond),
                                         preset.conditional)
             start = time.perf_counter()

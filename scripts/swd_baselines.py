@@ -31,7 +31,7 @@ def main():
     order = np.random.default_rng(args.seed).permutation(len(real))
     first, second = real[order[: args.n]], real[order[args.n :]]
     trained = sampling.load_gan(args.run_dir)
-    untrained = preset.build_gan(config["seed"], steps_per_epoch=1)
+    untrained = kgan.build_gan(preset, config["seed"], steps_per_epoch=1)
     results = {
         "trained": image_swd(first, trained.generate(args.n, seed=args.seed)),
         "untrained": image_swd(first, untrained.generate(args.n, seed=args.seed)),

@@ -22,8 +22,10 @@ def mirrored_step(preset):
     import numpy as np
     import tensorflow as tf
 
+    import kgan
+
     def build():
-        gan = preset.build_gan(seed=0, steps_per_epoch=1)
+        gan = kgan.build_gan(preset, seed=0, steps_per_epoch=1)
         gan.compile(d_optimizer=keras.optimizers.SGD(0.1), g_optimizer=keras.optimizers.SGD(0.1))
         return gan
 
@@ -72,7 +74,7 @@ def every_option_mirrored(conditional=False):
         ema=0.9, precision="bf16", conditional=conditional)
     strategy = distribute.make_strategy("mirrored", replicas=2)
     with strategy.scope():
-        gan = preset.build_gan(seed=0, steps_per_epoch=2, class_names=("a", "b"))
+        gan = kgan.build_gan(preset, seed=0, steps_per_epoch=2, class_names=("a", "b"))
     real = tf.random.stateless_uniform((8, 28, 28, 1), (3, 4), -1, 1)
     batch = (real, tf.constant([0, 1] * 4)) if conditional else real
     history = gan.fit(tf.data.Dataset.from_tensors(batch).repeat(), epochs=1, steps_per_epoch=2,

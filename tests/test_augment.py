@@ -29,8 +29,9 @@ def test_color_shifts_brightness_per_image_and_the_policy_clips_to_the_image_ran
 
 
 def test_real_and_fake_batches_draw_their_own_augmentations_reproducibly():
-    gan = kgan.get_preset("mnist").with_overrides(augment="color,translation,cutout",
-                                                    precision="fp32").build_gan(0, 1)
+    preset = kgan.get_preset("mnist").with_overrides(augment="color,translation,cutout",
+                                                     precision="fp32")
+    gan = kgan.build_gan(preset, 0, 1)
     batch = tf.random.stateless_uniform((6, 28, 28, 1), (1, 2), -1, 1)
 
     def augmented(stream, step):
@@ -70,13 +71,13 @@ def test_unknown_transformation_and_points():
     with pytest.raises(KganError, match="unknown augmentation blur"):
         augment.parse_policy("color,blur")
     with pytest.raises(KganError, match="DiffAugment transforms images"):
-        kgan.get_preset("gaussian").with_overrides(augment="color").build_gan(0, 1)
+        kgan.build_gan(kgan.get_preset("gaussian").with_overrides(augment="color"), 0, 1)
 
 
 def test_gan_trains_with_diffaugment_and_spectral_norm():
     preset = kgan.get_preset("mnist").with_overrides(
         augment="color,translation,cutout", spectral_norm=True, precision="fp32")
-    gan = preset.build_gan(0, steps_per_epoch=1)
+    gan = kgan.build_gan(preset, 0, steps_per_epoch=1)
     real = tf.random.stateless_uniform((8, 28, 28, 1), (1, 2), -1, 1)
     for _ in range(5):
         logs = gan.train_step(real)

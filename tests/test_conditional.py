@@ -26,7 +26,7 @@ from kgan.errors import KganError
 from kgan.evaluate import evaluate
 from kgan.export import ExportedGenerator, export_generator
 from kgan.nets import NETWORKS
-from kgan.presets import _spectrally_normalized
+from kgan.nets.builder import spectrally_normalized
 from kgan.rundir import Position
 
 FAMILIES = {"gaussian": (2, (2,)), "mlp": (8, (28, 28, 1)), "dcgan28": (8, (28, 28, 3)),
@@ -65,7 +65,7 @@ def test_conditional_networks_take_labels_and_round_trip(family):
     for network in (generator, discriminator):
         clone = network.__class__.from_config(network.get_config())
         assert clone.get_config() == network.get_config()
-    normalised = _spectrally_normalized(discriminator)
+    normalised = spectrally_normalized(discriminator)
     assert any(isinstance(layer, keras.layers.SpectralNormalization) for layer in normalised.layers)
     assert tuple(normalised([samples, labels], training=True).shape) == (3, 1)
 
@@ -96,13 +96,13 @@ def test_labels_are_checked(mixture_run):
 def test_an_unconditional_gan_warns_once_about_labels_and_a_conditional_one_needs_them():
     points, labels = mixture_points(256)
     dataset = tf.data.Dataset.from_tensor_slices((points, labels)).batch(64)
-    plain = kgan.get_preset("gaussian").build_gan(seed=0, steps_per_epoch=4)
+    plain = kgan.build_gan(kgan.get_preset("gaussian"), seed=0, steps_per_epoch=4)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         plain.fit(dataset, epochs=2, verbose=0)
     assert [str(w.message) for w in caught if "ignores the labels" in str(w.message)]
-    conditional = kgan.get_preset("gaussian").with_overrides(conditional=True).build_gan(
-        seed=0, steps_per_epoch=4, class_names=MIXTURE_CLASSES)
+    conditional = kgan.build_gan(kgan.get_preset("gaussian").with_overrides(conditional=True),
+                                 seed=0, steps_per_epoch=4, class_names=MIXTURE_CLASSES)
     with pytest.raises(KganError, match="trains on \\(samples, labels\\) batches"):
         conditional.fit(tf.data.Dataset.from_tensor_slices(points).batch(64), epochs=1, verbose=0)
 

@@ -79,7 +79,7 @@ def test_resume_keeps_the_average(tmp_path):
 
 
 def test_preset_ema_option():
-    gan = kgan.get_preset("gaussian").with_overrides(ema=0.999).build_gan(0, steps_per_epoch=1)
+    gan = kgan.build_gan(kgan.get_preset("gaussian").with_overrides(ema=0.999), 0, steps_per_epoch=1)
     assert gan.g_optimizer.use_ema and gan.g_optimizer.ema_momentum == pytest.approx(0.999)
     assert not gan.d_optimizer.use_ema
     # Before the first step there is no average yet: samples come from the generator itself.
@@ -94,8 +94,8 @@ def test_the_preset_average_ramps_up_its_horizon():
     np.testing.assert_allclose(got, expected, rtol=1e-6)
     assert got[-1] == pytest.approx(decay)  # the cap: half-life 693 steps, reached at ~13,900
 
-    gan = kgan.get_preset("gaussian").with_overrides(ema=0.999, lr_schedule="constant").build_gan(
-        0, steps_per_epoch=1)
+    preset = kgan.get_preset("gaussian").with_overrides(ema=0.999, lr_schedule="constant")
+    gan = kgan.build_gan(preset, 0, steps_per_epoch=1)
     weights = gan.generator.trainable_variables
     average = [w.numpy() for w in weights]
     for step in range(40):
@@ -105,7 +105,7 @@ def test_the_preset_average_ramps_up_its_horizon():
     for got, want in zip(gan.sampling_generator().trainable_variables, average):
         np.testing.assert_allclose(got.numpy(), want, rtol=1e-5, atol=1e-6)
     # After 40 steps a fixed decay of 0.999 would still hold 96% of the step-0 weights.
-    start = kgan.get_preset("gaussian").build_gan(0, steps_per_epoch=1).generator.get_weights()
+    start = kgan.build_gan(kgan.get_preset("gaussian"), 0, steps_per_epoch=1).generator.get_weights()
     for got, initial, now in zip(average, start, gan.generator.get_weights()):
         assert np.abs(got - now).max() < 0.5 * np.abs(initial - now).max()
     assert keras.saving.deserialize_keras_object(

@@ -31,7 +31,7 @@ ROOT = os.path.join(os.path.dirname(__file__), os.pardir)
 
 
 def _trained_image_gan():
-    gan = kgan.get_preset("mnist").build_gan(seed=0, steps_per_epoch=2)
+    gan = kgan.build_gan(kgan.get_preset("mnist"), seed=0, steps_per_epoch=2)
     real = tf.random.stateless_uniform((8, 28, 28, 1), seed=(1, 2), minval=-1, maxval=1)
     gan.train_step(real)
     gan.train_step(real)

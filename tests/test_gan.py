@@ -6,6 +6,7 @@ from conftest import assert_weights_equal, make_gaussian_gan, network_weights, v
 
 import kgan
 from kgan import inference
+from kgan.errors import KganError
 
 
 def test_discriminator_step_changes_only_discriminator(gaussian_gan, points):
@@ -82,7 +83,7 @@ def test_compile_builds_both_optimizers(gaussian_gan):
 def test_one_optimizer_for_both_networks_is_refused():
     gan = make_gaussian_gan()
     shared = keras.optimizers.Adam()
-    with pytest.raises(ValueError, match="two optimizer instances"):
+    with pytest.raises(KganError, match="two optimizer instances"):
         gan.compile(d_optimizer=shared, g_optimizer=shared)
 
 

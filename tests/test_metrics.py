@@ -182,3 +182,8 @@ def test_evaluation_keeps_the_best_epochs_weights_not_the_last(tmp_path):
     assert scores[1] < min(scores[0], scores[2])
     best = keras.saving.load_model(tmp_path / "checkpoints" / "best.keras")
     assert_weights_equal(best.generator.get_weights(), good)
+
+
+def test_swd_of_unequal_sample_counts_is_a_kgan_error():
+    with pytest.raises(kgan.KganError, match="equal sample counts"):
+        sliced_wasserstein(np.zeros((4, 2)), np.zeros((5, 2)))

@@ -10,7 +10,7 @@ from kgan.export import export_generator
 
 
 def _gan(name, mode):
-    return kgan.get_preset(name).with_overrides(precision=mode).build_gan(0, steps_per_epoch=2)
+    return kgan.build_gan(kgan.get_preset(name).with_overrides(precision=mode), 0, steps_per_epoch=2)
 
 
 @pytest.mark.parametrize("mode", ["bf16", "fp16"])

@@ -1,8 +1,15 @@
+import os
+import sys
+
 import pytest
 
 import kgan
 from kgan.errors import KganError
-from kgan.presets import CONDITIONAL_DEFAULTS, parse_override
+from kgan.presets import CONDITIONAL_DEFAULTS
+
+# The scripts' override parser lives beside them.
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), os.pardir, "scripts"))
+from overrides import parse_override  # noqa: E402
 
 
 @pytest.mark.parametrize("name", sorted(kgan.PRESETS))
@@ -14,7 +21,7 @@ def test_preset_config_round_trip(name):
 @pytest.mark.parametrize("name", sorted(kgan.PRESETS))
 def test_preset_builds_a_compiled_gan_whose_config_round_trips(name):
     preset = kgan.get_preset(name)
-    gan = preset.build_gan(seed=0, steps_per_epoch=4)
+    gan = kgan.build_gan(preset, seed=0, steps_per_epoch=4)
     assert gan.latent_dim == preset.latent_dim
     assert tuple(gan.generator.output_shape[1:]) == tuple(preset.sample_shape)
     assert tuple(gan.discriminator.output_shape[1:]) == (1,)
@@ -60,7 +67,7 @@ def test_overrides_replace_fields_and_ignore_none():
 
 def test_cosine_schedule_decays_to_zero_over_the_run():
     preset = kgan.get_preset("gaussian").with_overrides(epochs=2)
-    gan = preset.build_gan(seed=0, steps_per_epoch=5)
+    gan = kgan.build_gan(preset, seed=0, steps_per_epoch=5)
     schedule = gan.d_optimizer.learning_rate  # evaluated at iteration 0
     assert float(schedule) == pytest.approx(preset.lr_d)
     assert float(gan.d_optimizer._learning_rate(10)) == pytest.approx(0.0, abs=1e-9)
@@ -89,7 +96,7 @@ def test_the_preset_validates_its_fields_in_one_line(overrides, message):
 
 def test_the_discriminator_schedule_lasts_its_d_steps_updates_per_step():
     preset = kgan.get_preset("gaussian").with_overrides(epochs=2, d_steps=3)
-    gan = preset.build_gan(seed=0, steps_per_epoch=5)  # 10 generator steps, 30 critic updates
+    gan = kgan.build_gan(preset, seed=0, steps_per_epoch=5)  # 10 generator steps, 30 critic updates
     assert float(gan.g_optimizer._learning_rate(10)) == pytest.approx(0.0, abs=1e-9)
     assert float(gan.d_optimizer._learning_rate(10)) > 0.5 * preset.lr_d
     assert float(gan.d_optimizer._learning_rate(30)) == pytest.approx(0.0, abs=1e-9)

@@ -26,7 +26,7 @@ def _image_gan(conditional=False):
     classes = ()
     if conditional:
         preset, classes = preset.with_overrides(conditional=True), ("a", "b", "c")
-    gan = preset.build_gan(seed=0, steps_per_epoch=2, class_names=classes)
+    gan = kgan.build_gan(preset, seed=0, steps_per_epoch=2, class_names=classes)
     real = tf.random.stateless_uniform((8, 28, 28, 1), seed=(1, 2), minval=-1, maxval=1)
     labels = tf.constant([0, 1, 2, 0, 1, 2, 0, 1])
     for _ in range(2):

@@ -44,10 +44,7 @@ def training_dataset(examples, batch_size, seed, start_epoch=0, start_batch=0, s
             batch, for one worker of several; together the workers see exactly the batches a
             single process would.
         labels: the examples' integer labels `[n]`: batches are then `(samples, labels)`.
-        num_batches: serve this many batches and end. Cut before the parallel gathering and
-            the prefetch, so that their threads end with the data: an iterator destroyed while
-            they still ran ahead on an endless source took up to 17 s to tear down (in 1 of 2
-            to 3 runs, scripts/RESULTS.md).
+        num_batches: serve this many batches and end.
 
     Returns:
         `(dataset, steps_per_epoch)`: pass both to `fit()`.
@@ -83,10 +80,15 @@ def training_dataset(examples, batch_size, seed, start_epoch=0, start_batch=0, s
         .batch(batch_size)
         .skip(start_batch)
         .take(-1 if num_batches is None else num_batches)
-        .map(gather, tf.data.AUTOTUNE)
-        .prefetch(tf.data.AUTOTUNE)
+        .map(gather, num_parallel_calls=2)
+        .prefetch(2)
     )
-    return dataset, steps
+    # No autotuning: destroying an iterator waited for the autotuner's thread, 13 to 35 s after
+    # half the runs (py-spy: ~RootDataset::Iterator in ~LogicalThreadWrapper), and a gather of
+    # in-memory rows needs no tuning: two calls and two batches ahead keep the step fed.
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return dataset.with_options(options), steps
 
 
 def steps_per_epoch(num_examples, batch_size, workers=1):

@@ -4,6 +4,8 @@ et al. 2018). It needs no pretrained network, so it works offline."""
 import numpy as np
 from keras import ops
 
+from kgan.errors import KganError
+
 # The 5-tap binomial filter of the Laplacian pyramid.
 _BINOMIAL = np.array([1, 4, 6, 4, 1], np.float32) / 16.0
 
@@ -23,7 +25,7 @@ def sliced_wasserstein(a, b, directions=512, repeats=4, seed=0):
     """
     a, b = np.asarray(a, np.float32), np.asarray(b, np.float32)
     if len(a) != len(b):
-        raise ValueError(f"sliced_wasserstein needs equal sample counts, got {len(a)} and {len(b)}")
+        raise KganError(f"sliced_wasserstein needs equal sample counts, got {len(a)} and {len(b)}")
     rng = np.random.default_rng(seed)
     results = []
     for _ in range(repeats):
