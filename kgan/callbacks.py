@@ -363,7 +363,7 @@ class Evaluation(keras.callbacks.Callback):
         run: the `kgan.rundir.RunDir`.
         real: real samples in the generator's range, e.g. from `kgan.evaluate.real_samples`.
         every: a `Cadence`.
-        metric: one of `kgan.evaluate.OFFLINE_METRICS` (lower is better, no download).
+        metric: one of `kgan.metrics.OFFLINE_METRICS` (lower is better, no download).
         seed: seeds the latent batch.
         collapse_ratio: the diversity ratio below which to warn.
         start_step: the step a resumed run starts from: records of later steps, which it

@@ -230,7 +230,7 @@ def evaluate(source, dataset, names, num_samples, seed, data_dir, inception_weig
         if run_dir is None:
             raise KganError("--dataset is needed unless SOURCE is a run directory")
         config = run.read_config()
-        dataset, data_dir = config["dataset"], data_dir or config["data_dir"]
+        dataset, data_dir = config.dataset, data_dir or config.data_dir
     record = kevaluate.evaluate(sampling.load_generator(source), dataset, names, num_samples,
                                 seed, data_dir, inception_weights, record_dir=run_dir)
     for key, value in record.items():

@@ -18,9 +18,6 @@ from kgan.errors import KganError, parse_names
 from kgan.metrics import METRICS, moment_errors
 from kgan.metrics.inception import inception_features, inception_network
 
-# Metrics that need no download and where lower is better: usable during training.
-OFFLINE_METRICS = ("swd",)
-
 
 def parse_metrics(names):
     """Splits `fid,kid,swd` into metric names; at least one is needed."""

@@ -31,6 +31,7 @@ import re
 
 from kgan.errors import KganError
 from kgan.files import atomic_path, read_extra, save_model
+from kgan.runconfig import RunConfig
 
 CONFIG = "config.json"
 MODEL = "model.keras"
@@ -118,22 +119,22 @@ class RunDir:
             raise KganError(f"cannot write to run directory {self.root}")
 
     def read_config(self):
-        """Reads `config.json`; a missing or broken one is a `KganError`."""
+        """Reads `config.json` as a `RunConfig`; a missing or broken one is a `KganError`."""
         path = self.path(CONFIG)
         try:
             with open(path) as f:
-                return json.load(f)
+                return RunConfig.from_json(json.load(f))
         except FileNotFoundError:
             raise KganError(f"{self.root} is not a kgan run directory (no {CONFIG})") from None
         except (OSError, ValueError) as error:
             raise KganError(f"cannot read {path}: {error}") from None
 
     def write_config(self, config):
-        """Writes `config.json` atomically."""
+        """Writes a `RunConfig` as `config.json`, atomically."""
         path = self.path(CONFIG)
         try:
             with atomic_path(path) as tmp, open(tmp, "w") as f:
-                json.dump(config, f, indent=2)
+                json.dump(config.to_json(), f, indent=2)
         except OSError as error:
             raise KganError(f"cannot write {path}: {error.strerror}") from None
 

@@ -4,6 +4,7 @@ The run directory's layout is `kgan.rundir`'s. `kgan fit` and user code call `fi
 here.
 """
 
+import dataclasses
 import datetime
 import importlib.util
 import math
@@ -18,10 +19,11 @@ from kgan import callbacks as kcallbacks
 from kgan import data, distribute, rundir
 from kgan.data.pipeline import steps_per_epoch
 from kgan.errors import KganError
-from kgan.evaluate import MOMENT_SAMPLES, OFFLINE_METRICS, point_moments, real_samples
+from kgan.evaluate import MOMENT_SAMPLES, point_moments, real_samples
 from kgan.files import copy_file, save_model
 from kgan.nets.builder import build_gan
-from kgan.presets import Preset, get_preset
+from kgan.presets import get_preset
+from kgan.runconfig import Evaluation, RunConfig
 from kgan.rundir import Position, RunDir
 
 
@@ -64,28 +66,15 @@ def fit(dataset=None, preset=None, run_dir=None, seed=0, data_dir=None, tensorbo
     if dataset is None:
         dataset = get_preset(preset).dataset if preset else "gaussian"
     preset = get_preset(preset or data.default_preset(dataset)).with_overrides(**overrides)
-    if eval_every is None:
-        eval_every = preset.eval_every
-    if eval_every < 0 or eval_samples < 2:
-        raise KganError("--eval-every must be 0 or more and --eval-samples at least 2")
-    if eval_metric not in OFFLINE_METRICS:
-        raise KganError(f"--eval-metric must be one of {', '.join(OFFLINE_METRICS)} "
-                        f"(got {eval_metric!r})")
     if tensorboard and importlib.util.find_spec("tensorboard") is None:
         raise KganError("--tensorboard needs the tensorboard package: pip install 'kgan[tensorboard]'")
-    config = {
-        "cadence": CADENCE_UNIT,
-        "dataset": dataset,
-        "data_dir": data_dir,
-        "seed": seed,
-        "tensorboard": tensorboard,
-        "evaluation": {"every": eval_every, "metric": eval_metric, "samples": eval_samples},
-        "preset": preset.get_config(),
-    }
+    evaluation = Evaluation(preset.eval_every if eval_every is None else eval_every, eval_metric,
+                            eval_samples)
+    config = RunConfig(dataset, preset, seed, data_dir, tensorboard, evaluation)
     strategy = distribute.make_strategy(strategy, replicas)
     examples = _load_examples(config, strategy)
     if preset.conditional:
-        config["classes"] = list(examples.class_names)
+        config = dataclasses.replace(config, classes=tuple(examples.class_names))
     run = RunDir(run_dir or _default_run_dir(dataset))
     if not distribute.is_multiworker(strategy) or distribute.is_chief():  # the chief writes
         run.create()
@@ -112,16 +101,15 @@ def resume(run_dir, epochs=None, strategy="auto", replicas=None, verbose=True, k
         The trained `kgan.GAN`.
     """
     run = RunDir(run_dir)
-    config = run.read_config()
-    changed = epochs is not None or kimg is not None
-    if changed:
-        config["preset"] = Preset.from_config(config["preset"]).with_overrides(
-            epochs=epochs, kimg=kimg).get_config()
+    original = config = run.read_config()
+    if epochs is not None or kimg is not None:
+        config = dataclasses.replace(config, preset=config.preset.with_overrides(
+            epochs=epochs, kimg=kimg))
     strategy = distribute.make_strategy(strategy, replicas)
     examples = _load_examples(config, strategy)
-    if config.get("cadence") != CADENCE_UNIT:
-        config, changed = _cadence_in_kimg(config, len(examples)), True
-    if changed:
+    batch_size = config.preset.batch_size
+    config = config.in_kimg(steps_per_epoch(len(examples), batch_size) * batch_size)
+    if config != original:
         run.write_config(config)
     run.remove_partial_files()
     checkpoint = run.latest_checkpoint()
@@ -132,40 +120,22 @@ def resume(run_dir, epochs=None, strategy="auto", replicas=None, verbose=True, k
     return _train(run, config, strategy, examples, checkpoint, verbose=verbose)
 
 
-# The unit of config.json's `save_every` and evaluation `every`; runs written before it was
-# recorded counted them in epochs.
-CADENCE_UNIT = "kimg"
-
-
-def _cadence_in_kimg(config, num_examples):
-    """An older run's config with its epoch cadences turned into kimg (the same points)."""
-    preset = config["preset"]
-    batch_size = preset["batch_size"]
-    kimg_per_epoch = steps_per_epoch(num_examples, batch_size) * batch_size / 1000
-    evaluation = config.get("evaluation") or {"every": 0}
-    return {**config, "cadence": CADENCE_UNIT,
-            "preset": {**preset, "save_every": preset["save_every"] * kimg_per_epoch,
-                       "eval_every": preset.get("eval_every", 0) * kimg_per_epoch},
-            "evaluation": {**evaluation, "every": evaluation["every"] * kimg_per_epoch}}
-
-
 def _load_examples(config, strategy):
     """The run's `Examples` in memory. Refuses a batch the data or the workers cannot serve,
     a conditional run on data without labels, and a resumed one whose classes changed."""
-    preset = Preset.from_config(config["preset"])
-    dataset = config["dataset"]
+    preset, dataset = config.preset, config.dataset
     if not preset.conditional:  # the samples alone
         examples = data.Examples(data.load_examples(dataset, preset.sample_shape,
-                                                    config["data_dir"]))
+                                                    config.data_dir))
     else:
-        examples = data.load_data(dataset, preset.sample_shape, config["data_dir"])
+        examples = data.load_data(dataset, preset.sample_shape, config.data_dir)
         if examples.labels is None:
             raise KganError(f"dataset {dataset!r} has no class labels, which a conditional GAN "
                             "needs (an image folder gives them as one subfolder per class, with "
                             "no image directly inside it)")
-        if "classes" in config and list(examples.class_names) != config["classes"]:
+        if config.classes is not None and tuple(examples.class_names) != config.classes:
             raise KganError(f"the classes of {dataset!r} are not the run's "
-                            f"({', '.join(config['classes'])})")
+                            f"({', '.join(config.classes)})")
     workers = distribute.worker_shard()[1] if distribute.is_multiworker(strategy) else 1
     steps_per_epoch(len(examples), preset.batch_size, workers)
     return examples
@@ -182,8 +152,7 @@ def _train(run, config, strategy, examples, checkpoint=None, verbose=True, extra
 
 
 def _train_with(run, config, strategy, examples, checkpoint, verbose, extra):
-    preset = Preset.from_config(config["preset"])
-    seed = config["seed"]
+    preset, seed = config.preset, config.seed
     if preset.deterministic:
         tf.config.experimental.enable_op_determinism()
     start = checkpoint.position if checkpoint else Position(0)
@@ -209,7 +178,7 @@ def _train_with(run, config, strategy, examples, checkpoint, verbose, extra):
     if verbose and strategy.num_replicas_in_sync > 1:
         print(f"Training on {strategy.num_replicas_in_sync} replicas ({type(strategy).__name__})")
     points = examples.values.ndim == 2
-    tensorboard = config.get("tensorboard", False)
+    tensorboard = config.tensorboard
     saves = kcallbacks.Cadence(preset.save_every, preset.batch_size)
     stop = kcallbacks.StopOnNaN()
     # Progress first: its examples/s then times the training, not the saving that follows.
@@ -228,12 +197,12 @@ def _train_with(run, config, strategy, examples, checkpoint, verbose, extra):
     ]
     if tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(run.path(rundir.TENSORBOARD)))
-    evaluation = config.get("evaluation") or {"every": 0}
-    if evaluation["every"]:
-        real = real_samples(examples, evaluation["samples"], seed)
+    evaluation = config.evaluation
+    if evaluation.every:
+        real = real_samples(examples, evaluation.samples, seed)
         callbacks.append(kcallbacks.Evaluation(
-            run, real.values, kcallbacks.Cadence(evaluation["every"], preset.batch_size),
-            evaluation["metric"], seed, start_step=start.step(per_epoch),
+            run, real.values, kcallbacks.Cadence(evaluation.every, preset.batch_size),
+            evaluation.metric, seed, start_step=start.step(per_epoch),
             real_labels=real.labels if preset.conditional else None))
     # Last: a checkpoint after an epoch means every output of that epoch is written.
     callbacks.append(kcallbacks.Checkpoint(

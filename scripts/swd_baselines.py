@@ -23,15 +23,15 @@ def main():
     parser.add_argument("--out", help="also write the results as JSON here")
     args = parser.parse_args()
     config = rundir.RunDir(args.run_dir).read_config()
-    preset = kgan.Preset.from_config(config["preset"])
-    real = reference_samples(config["dataset"], preset.sample_shape, 2 * args.n, args.seed,
-                             config["data_dir"]).values
+    preset = config.preset
+    real = reference_samples(config.dataset, preset.sample_shape, 2 * args.n, args.seed,
+                             config.data_dir).values
     if len(real) < 2 * args.n:
         raise SystemExit(f"need {2 * args.n} real images for two halves, have {len(real)}")
     order = np.random.default_rng(args.seed).permutation(len(real))
     first, second = real[order[: args.n]], real[order[args.n :]]
     trained = sampling.load_gan(args.run_dir)
-    untrained = kgan.build_gan(preset, config["seed"], steps_per_epoch=1)
+    untrained = kgan.build_gan(preset, config.seed, steps_per_epoch=1)
     results = {
         "trained": image_swd(first, trained.generate(args.n, seed=args.seed)),
         "untrained": image_swd(first, untrained.generate(args.n, seed=args.seed)),

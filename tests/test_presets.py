@@ -9,7 +9,7 @@ from kgan.presets import CONDITIONAL_DEFAULTS
 
 # The scripts' override parser lives beside them.
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), os.pardir, "scripts"))
-from overrides import parse_override  # noqa: E402
+from overrides import parse_override
 
 
 @pytest.mark.parametrize("name", sorted(kgan.PRESETS))

@@ -46,6 +46,9 @@ METRICS = {
     "moments": (_moments, False),
 }
 
+# Metrics that need no download and where lower is better: usable during training.
+OFFLINE_METRICS = ("swd",)
+
 # Lower is better for these; the best-checkpoint callback needs to know.
 LOWER_IS_BETTER = {"fid", "kid", "swd", "mean_error", "cov_error"}
 
