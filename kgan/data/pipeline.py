@@ -83,9 +83,10 @@ def training_dataset(examples, batch_size, seed, start_epoch=0, start_batch=0, s
         .map(gather, num_parallel_calls=2)
         .prefetch(2)
     )
-    # No autotuning: destroying an iterator waited for the autotuner's thread, 13 to 35 s after
-    # half the runs (py-spy: ~RootDataset::Iterator in ~LogicalThreadWrapper), and a gather of
-    # in-memory rows needs no tuning: two calls and two batches ahead keep the step fed.
+    # No autotuning: with it, destroying the iterator at the end of fit() waited 13 to 35 s for
+    # a tf.data thread in 7 of 15 runs (py-spy: ~RootDataset::Iterator in ~LogicalThreadWrapper),
+    # without it in none of 11; a gather of in-memory rows needs no tuning: two calls and two
+    # batches ahead keep the step fed (scripts/RESULTS.md, "What surrounds the step").
     options = tf.data.Options()
     options.autotune.enabled = False
     return dataset.with_options(options), steps
