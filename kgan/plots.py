@@ -105,18 +105,17 @@ def save_images(images, folder):
         _picture(image).save(os.path.join(folder, f"{i:0{width}d}.png"))
 
 
-def save_animation(frames, path, frame_ms=300, last_ms=None):
-    """Writes an animated GIF that loops.
+def save_animation(frames, path, frame_ms=300):
+    """Writes an animated GIF that loops; the last frame lingers five frames' time.
 
     Args:
         frames: PNG file paths, or uint8 pictures `[h, w, c]`.
         path: the GIF file.
         frame_ms: how long each frame shows.
-        last_ms: how long the last frame lingers (default: five frames' time).
     """
     pictures = [Image.open(frame).convert("RGB") if isinstance(frame, str) else _picture(frame)
                 for frame in frames]
-    durations = [frame_ms] * (len(pictures) - 1) + [last_ms or frame_ms * 5]
+    durations = [frame_ms] * (len(pictures) - 1) + [frame_ms * 5]
     pictures[0].save(path, save_all=True, append_images=pictures[1:], duration=durations, loop=0)
 
 

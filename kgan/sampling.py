@@ -95,7 +95,7 @@ _OUTPUT_KINDS = {".png": ".png", ".npy": ".npy", ".gif": ".gif (animation)", "/"
 def check_output(out, kinds=SAMPLE_OUTPUTS):
     """Raises `KganError` unless `out` ends in one of `kinds` (a folder: "/", or an existing
     folder) and its parent folder exists."""
-    kind = "/" if _is_folder(out) else os.path.splitext(out)[1].lower()
+    kind = _kind(out)
     if kind not in kinds:
         allowed = ", ".join(_OUTPUT_KINDS[k] for k in kinds[:-1]) + f" or {_OUTPUT_KINDS[kinds[-1]]}"
         # kgan writes no video: an MP4 encoder would be a system binary (ffmpeg).
@@ -113,8 +113,8 @@ def write_samples(samples, out, labels=None, class_names=()):
     With `labels` (a conditional generator's), a scatter colours the points by class, and an
     image grid of the classes in turn gets one column per class when there are at most 16.
     """
-    if out.endswith(".npy"):
-        np.save(out, samples)
+    if _kind(out) == ".npy":
+        _save_npy(out, samples)
         return
     if _to_folder(out, samples):
         plots.save_images(samples, out)
@@ -133,25 +133,35 @@ def write_walk(frames, out, frame_ms=80):
     Raises:
         KganError: an image file for a generator of points.
     """
-    if out.endswith(".npy"):
-        np.save(out, frames)
+    if _kind(out) == ".npy":
+        _save_npy(out, frames)
     elif _to_folder(out, frames):
         plots.save_images(frames, out)
     elif np.ndim(frames) != 4:
         raise KganError(f"{out}: a walk of points is written as .npy only")
-    elif out.lower().endswith(".gif"):
+    elif _kind(out) == ".gif":
         plots.save_animation(list(ops.convert_to_numpy(to_uint8(frames))), out, frame_ms)
     else:
         plots.save_samples(frames, out, columns=len(frames))
 
 
-def _is_folder(out):
-    return out.endswith(("/", os.sep)) or os.path.isdir(out)
+def _save_npy(out, array):
+    # Through a file object: given a name, np.save appends ".npy" unless it ends in lower case.
+    with open(out, "wb") as f:
+        np.save(f, array)
+
+
+def _kind(out):
+    """What `--out` names: "/" for a folder (a path ending in "/", or an existing folder), else
+    its suffix in lower case."""
+    if out.endswith(("/", os.sep)) or os.path.isdir(out):
+        return "/"
+    return os.path.splitext(out)[1].lower()
 
 
 def _to_folder(out, samples):
     """True when `out` names a folder; raises `KganError` unless `samples` are images."""
-    if not _is_folder(out):
+    if _kind(out) != "/":
         return False
     if np.ndim(samples) != 4:
         raise KganError(f"{out}: a folder holds one PNG per image, and these samples are points; "

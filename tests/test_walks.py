@@ -234,3 +234,13 @@ def test_points_go_to_npy_only(tmp_path):
                                  str(tmp_path / "w.gif")), "written as .npy only")
     assert_one_line_error(invoke("sample", path, "--out", str(tmp_path / "d") + "/"),
                           "one PNG per image")
+
+
+def test_output_suffixes_are_read_in_any_case(saved, tmp_path):
+    keras_path, _ = saved
+    assert invoke("sample", keras_path, "-n", "2", "--out", str(tmp_path / "s.NPY")).exit_code == 0
+    assert np.load(tmp_path / "s.NPY").shape == (2, 28, 28, 1)
+    assert invoke("interpolate", keras_path, "--seeds", "1,2", "--frames", "3", "--out",
+                  str(tmp_path / "w.GIF")).exit_code == 0
+    with Image.open(tmp_path / "w.GIF") as gif:
+        assert gif.format == "GIF" and gif.n_frames == 3
