@@ -4,11 +4,11 @@ import os
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
+import kgan  # first: it loads TensorFlow quietly (kgan.backend), before keras does
+
 import keras
 import numpy as np
 import pytest
-
-import kgan
 from kgan.nets.gaussian import gaussian_networks
 
 
