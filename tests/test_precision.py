@@ -32,9 +32,10 @@ def test_mixed_precision_keeps_logits_and_images_in_float32(preset, mode, tmp_pa
     served = tf.saved_model.load(path).signatures["serving_default"](z=tf.constant(z))["samples"]
     assert served.dtype == tf.float32
     expected = gan.sampling_generator()(z, training=False).numpy()
-    # In the exported graph Grappler fuses each bias add into its bfloat16 matmul, which rounds
-    # once where eager execution rounds twice: agreement to bfloat16's precision, not float32's.
-    np.testing.assert_allclose(served.numpy(), expected, atol=1e-3 if mode == "bf16" else 1e-5)
+    # In the exported graph Grappler fuses each bias add into its 16-bit matmul, which rounds once
+    # where eager execution rounds twice: agreement to 16-bit precision, not float32's. (float16
+    # agreed to 1e-5 on earlier CI machines, to 2.3e-5 on a 2-core Xeon with AMX.)
+    np.testing.assert_allclose(served.numpy(), expected, atol=1e-3)
     # The global policy is back to float32 once the networks are built.
     assert keras.config.dtype_policy().name == "float32"
 
