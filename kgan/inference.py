@@ -18,8 +18,11 @@ from kgan.errors import KganError
 from kgan.latents import label_batch, latent_batch, sample_labels
 
 # Standing BatchNorm statistics average this many samples' batch statistics, this many at a time.
+# One batch of 512 took 0.08 s for the DCGAN-28 and 0.41 s for the DCGAN-64 where four of 128
+# took 0.12 s and 0.5 to 0.6 s (scripts/RESULTS.md, "What surrounds the step"); a smaller batch
+# bounds the memory of larger generators.
 STANDING_SAMPLES = 512
-STANDING_BATCH = 128
+STANDING_BATCH = 512
 
 
 def sampling_generator(gan, raw=False):

@@ -3,7 +3,8 @@ import pytest
 from imagedata import sprite, write_image_folder
 
 from kgan.data import load_examples
-from kgan.data.images import load_image, load_image_folder, to_rgb_on_white
+from kgan.data import images as kimages
+from kgan.data.images import find_images, load_image, load_image_folder, to_rgb_on_white
 from kgan.errors import KganError
 
 
@@ -36,6 +37,25 @@ def test_folder_skips_corrupt_files_with_a_warning(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "broken0.png" in err and "broken1.png" in err
     assert "skipped 2 of 8 images" in err
+
+
+@pytest.mark.parametrize("size, threads", [(28, 1), (64, 4)])
+def test_threads_decode_large_images_and_one_thread_small_ones(tmp_path, monkeypatch, size,
+                                                               threads):
+    write_image_folder(tmp_path, count=6, size=size)
+    paths = find_images(str(tmp_path))
+    monkeypatch.setattr(kimages.os, "cpu_count", lambda: 4)
+    used = []
+    pool = kimages.concurrent.futures.ThreadPoolExecutor
+    monkeypatch.setattr(kimages.concurrent.futures, "ThreadPoolExecutor",
+                        lambda workers: used.append(workers) or pool(workers))
+    images, kept = kimages.load_images(paths, (28, 28, 3))
+    assert used == ([] if threads == 1 else [threads])
+    # Every way of dividing the files gives the same images.
+    for workers in (1, 2, 3):
+        again, kept_again = kimages.load_images(paths, (28, 28, 3), workers=workers)
+        np.testing.assert_array_equal(again, images)
+        assert kept_again == kept and len(kept) == 6
 
 
 def test_folder_dataset_name(tmp_path):

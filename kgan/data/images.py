@@ -11,6 +11,8 @@ from kgan.data.examples import Examples
 from kgan.errors import KganError
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".bmp")
+# What decoding a file that is not a readable image raises.
+UNREADABLE = (OSError, ValueError, UnidentifiedImageError, Image.DecompressionBombError)
 
 
 def to_rgb_on_white(image):
@@ -57,30 +59,54 @@ def load_image(file, sample_shape=None):
 def _try_load(path, sample_shape):
     try:
         return load_image(path, sample_shape), None
-    except (OSError, ValueError, UnidentifiedImageError, Image.DecompressionBombError) as error:
+    except UNREADABLE as error:
         return None, str(error) or type(error).__name__
 
 
+# Threads pay only where decoding and resizing outweigh the per-file Python work, which holds
+# Python's lock: 2,000 sprites at 64x64 decoded to 28x28 in 0.34 s on two threads against 0.42
+# to 0.50 s on one, at 48x48 in about the same time, at 28x28 (no resize) in 0.24 to 0.27 s
+# against 0.17 s (scripts/RESULTS.md, "What surrounds the step").
+THREADED_PIXELS = 48 * 48
+
+
+def _decoding_threads(paths):
+    """One thread per CPU for images of `THREADED_PIXELS` or more (judged by the first
+    file's header), else one."""
+    try:
+        with Image.open(paths[0]) as image:
+            small = image.size[0] * image.size[1] < THREADED_PIXELS
+    except UNREADABLE:
+        small = False
+    return 1 if small else os.cpu_count()
+
+
 def load_images(paths, sample_shape, workers=None):
-    """Decodes many image files in parallel threads, skipping unreadable ones with a warning.
+    """Decodes many image files, in parallel threads where that pays, skipping unreadable ones
+    with a warning.
 
     Args:
         paths: image files.
         sample_shape: `(height, width, channels)` of the result.
-        workers: decoding threads; defaults to the number of CPUs.
+        workers: decoding threads; defaults to one per CPU, or one for small images.
 
     Returns:
         `(images, kept)`: a uint8 array `[n, height, width, channels]` of the readable files in
         order, and their indices in `paths`.
     """
-    workers = workers or os.cpu_count()
+    workers = workers or (_decoding_threads(paths) if paths else 1)
     # One contiguous chunk per thread: a task per image cost more in thread hand-offs than the
     # decoding of small images (2,000 sprites: 0.71 s against 0.62 s; scripts/RESULTS.md).
-    size = max(1, -(-len(paths) // workers))
-    chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
-    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-        parts = pool.map(lambda chunk: [_try_load(path, sample_shape) for path in chunk], chunks)
-        results = [result for part in parts for result in part]
+    def decode(chunk):
+        return [_try_load(path, sample_shape) for path in chunk]
+
+    if workers == 1:
+        results = decode(paths)
+    else:
+        size = max(1, -(-len(paths) // workers))
+        chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
+        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+            results = [result for part in pool.map(decode, chunks) for result in part]
     images, kept = [], []
     for i, (path, (pixels, error)) in enumerate(zip(paths, results)):
         if pixels is None:
