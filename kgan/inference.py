@@ -22,7 +22,7 @@ from kgan.latents import label_batch, latent_batch, sample_labels
 # took 0.12 s and 0.5 to 0.6 s (scripts/RESULTS.md, "What surrounds the step"); a smaller batch
 # bounds the memory of larger generators.
 STANDING_SAMPLES = 512
-STANDING_BATCH = 512
+STANDING_BATCH = STANDING_SAMPLES
 
 
 def sampling_generator(gan, raw=False):

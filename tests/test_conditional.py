@@ -215,8 +215,9 @@ def test_a_short_conditional_dcgan_run_draws_its_classes(tmp_path, monkeypatch):
     # 384 images of three shapes in three colours; 360 steps of the conditional DCGAN-28 with
     # its conditional recipe (hinge, batch 32, lr 1e-3, EMA, spectral norm, betas (0, 0.9)). On a
     # 2-core Xeon with AMX this test's run scored 0.80, 0.78 and 0.88 (seeds 0, 1, 2); spectral
-    # norm without those betas 0.33 to 0.35, as a broken conditioning would. With the label
-    # embedding zeroed, an earlier recipe scored 0.39. Chance: 1/3.
+    # norm without those betas scored 0.33 to 0.35 on the same shapes (scripts/recipe_study.py,
+    # 192 samples), as a broken conditioning would. With the label embedding zeroed, an earlier
+    # recipe scored 0.39. Chance: 1/3.
     write_class_folder(tmp_path / "shapes", per_class=128)
     dataset = f"folder:{tmp_path / 'shapes'}"
     run = tmp_path / "run"

@@ -66,13 +66,15 @@ def _try_load(path, sample_shape):
 # Threads pay only where decoding and resizing outweigh the per-file Python work, which holds
 # Python's lock: 2,000 sprites at 64x64 decoded to 28x28 in 0.34 s on two threads against 0.42
 # to 0.50 s on one, at 48x48 in about the same time, at 28x28 (no resize) in 0.24 to 0.27 s
-# against 0.17 s (scripts/RESULTS.md, "What surrounds the step").
+# against 0.17 to 0.18 s (scripts/RESULTS.md, "What surrounds the step").
 THREADED_PIXELS = 48 * 48
 
 
 def _decoding_threads(paths):
     """One thread per CPU for images of `THREADED_PIXELS` or more (judged by the first
-    file's header), else one."""
+    file's header), else one (and for no files)."""
+    if not paths:
+        return 1
     try:
         with Image.open(paths[0]) as image:
             small = image.size[0] * image.size[1] < THREADED_PIXELS
@@ -94,15 +96,16 @@ def load_images(paths, sample_shape, workers=None):
         `(images, kept)`: a uint8 array `[n, height, width, channels]` of the readable files in
         order, and their indices in `paths`.
     """
-    workers = workers or (_decoding_threads(paths) if paths else 1)
-    # One contiguous chunk per thread: a task per image cost more in thread hand-offs than the
-    # decoding of small images (2,000 sprites: 0.71 s against 0.62 s; scripts/RESULTS.md).
+    workers = workers or _decoding_threads(paths)
+
     def decode(chunk):
         return [_try_load(path, sample_shape) for path in chunk]
 
     if workers == 1:
         results = decode(paths)
     else:
+        # One contiguous chunk per thread: a task per image cost more in thread hand-offs than
+        # the decoding of small images (2,000 sprites: 0.71 s against 0.62 s; scripts/RESULTS.md).
         size = max(1, -(-len(paths) // workers))
         chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
         with concurrent.futures.ThreadPoolExecutor(workers) as pool:
