@@ -1,4 +1,6 @@
+import contextlib
 import csv
+import gc
 import json
 import os
 
@@ -57,6 +59,29 @@ def test_fit_on_an_image_folder_writes_grid_animation_plot_and_checkpoint(tmp_pa
 
 class _Interrupt(Exception):
     pass
+
+
+class _FreezeCount(keras.callbacks.Callback):
+    def on_train_batch_end(self, batch, logs=None):
+        self.frozen = gc.get_freeze_count()
+
+
+@pytest.mark.parametrize("fails", [False, True], ids=["completes", "raises"])
+def test_training_leaves_the_heap_frozen_only_while_it_runs(tmp_path, fails):
+    """Full garbage collections skip the objects alive when training began, and the collector
+    has them all back afterwards, also when training fails."""
+    count = _FreezeCount()
+    callbacks = [count, _RaiseAtBatch()] if fails else [count]
+    assert gc.get_freeze_count() == 0
+    with pytest.raises(_Interrupt) if fails else contextlib.nullcontext():
+        kgan.fit(run_dir=str(tmp_path / "run"), epochs=1, callbacks=callbacks, **FAST)
+    assert count.frozen > 10_000  # TensorFlow's and Keras' objects, at least
+    assert gc.get_freeze_count() == 0
+
+
+class _RaiseAtBatch(keras.callbacks.Callback):
+    def on_train_batch_end(self, batch, logs=None):
+        raise _Interrupt
 
 
 @pytest.fixture(params=["gaussian", "folder"])

@@ -6,6 +6,8 @@ exactly the batches the uninterrupted run saw, with no shuffle buffer to replay:
 batches skips only their indices.
 """
 
+import sys
+
 import tensorflow as tf
 from keras import ops
 
@@ -75,7 +77,8 @@ def training_dataset(examples, batch_size, seed, start_epoch=0, start_batch=0, s
         return tf.data.Dataset.from_tensor_slices(order[: steps * batch_size])
 
     dataset = (
-        tf.data.Dataset.counter(start_epoch)
+        # Epoch numbers without end; `counter` gives the same but traces a scan function.
+        tf.data.Dataset.range(start_epoch, sys.maxsize)
         .flat_map(epoch_order)
         .batch(batch_size)
         .skip(start_batch)
