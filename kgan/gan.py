@@ -28,7 +28,7 @@ _AUGMENT_FAKE_STREAM = 4
 _AUGMENT_GENERATED_STREAM = 5
 _STREAMS = 6
 # `compile` options beside the optimizers and the loss, kept in the compile config.
-_COMPILE_OPTIONS = ("gp_weight", "r1_gamma", "r1_every", "d_steps", "augment")
+_COMPILE_OPTIONS = ("gp_weight", "r1_gamma", "r1_every", "d_steps", "augment", "mode_seeking")
 
 
 
@@ -98,7 +98,8 @@ class GAN(keras.Model):
                                   training=training)
 
     def compile(self, d_optimizer="adam", g_optimizer="adam", loss="nonsaturating",
-                gp_weight=None, r1_gamma=0.0, r1_every=1, d_steps=1, augment="", **kwargs):
+                gp_weight=None, r1_gamma=0.0, r1_every=1, d_steps=1, augment="",
+                mode_seeking=0.0, **kwargs):
         """Configures training and builds both optimizers, so that checkpoints, `.keras` files
         and distribution strategies see their state from the start.
 
@@ -111,6 +112,8 @@ class GAN(keras.Model):
             d_steps: discriminator updates per generator update, on the same real batch.
             augment: DiffAugment of every discriminator input, e.g. `"color,cutout"` (empty:
                 none); see `kgan.augment`.
+            mode_seeking: the weight of MSGAN's mode-seeking term in the generator's loss (0:
+                off); see `kgan.penalties.mode_seeking_penalty`.
             **kwargs: passed to `keras.Model.compile` (e.g. `jit_compile`).
         """
         # optimizer=None: a bare compile() would create an unused RMSprop as `self.optimizer`.
@@ -125,6 +128,7 @@ class GAN(keras.Model):
                                else gp_weight)
         self.r1_gamma, self.r1_every, self.d_steps = float(r1_gamma), int(r1_every), int(d_steps)
         self.augment = augment
+        self.mode_seeking = float(mode_seeking)
         self._augment_policy = kaugment.parse_policy(augment)
         self.build()
         if self._augment_policy and len(self.sample_shape) != 3:
@@ -188,13 +192,17 @@ class GAN(keras.Model):
         `z`: the discriminator learns to reject `generator(z)`, then the generator learns from
         the updated discriminator's verdict on the same samples (d2l's `update_D` and
         `update_G`, without computing `generator(z)` twice). Returns `(d_loss, real_accuracy,
-        fake_accuracy, g_loss)`, each before its update."""
+        fake_accuracy, g_loss)`, each before its update; `g_loss` includes the mode-seeking
+        term."""
         with tf.GradientTape() as tape:
             fake = self._generate(z, labels, training=True)
             with tape.stop_recording():
                 d_loss, real_accuracy, fake_accuracy = self.discriminator_step(real, fake, labels)
-            fake = self._augmented(fake, _AUGMENT_GENERATED_STREAM, self.g_optimizer.iterations)
-            g_loss = self.generator_loss(self._discriminate(fake, labels))
+            augmented = self._augmented(fake, _AUGMENT_GENERATED_STREAM,
+                                        self.g_optimizer.iterations)
+            g_loss = self.generator_loss(self._discriminate(augmented, labels))
+            if self.mode_seeking:
+                g_loss += self.mode_seeking * penalties.mode_seeking_penalty(fake, z, labels)
             replica_loss = _replica_loss(self.g_optimizer, g_loss)
         _apply_gradients(self.g_optimizer, tape, replica_loss, self.generator)
         return d_loss, real_accuracy, fake_accuracy, g_loss
@@ -280,7 +288,8 @@ class GAN(keras.Model):
         self.compile(d_optimizer=keras.optimizers.deserialize(config["d_optimizer"]),
                      g_optimizer=keras.optimizers.deserialize(config["g_optimizer"]),
                      loss=config["loss"],
-                     **{option: config[option] for option in _COMPILE_OPTIONS})
+                     # Files written before an option existed keep its default.
+                     **{option: config[option] for option in _COMPILE_OPTIONS if option in config})
 
 
 def _stream_seed(seed, stream, step, replica=None):

@@ -1,7 +1,9 @@
-"""Gradient penalties on the discriminator's input: WGAN-GP and R1.
+"""Regularisers beside the losses: gradient penalties on the discriminator's input (WGAN-GP and
+R1), and the generator's mode-seeking term (MSGAN).
 
-They differentiate the discriminator with respect to its input, so they live beside the
-training step's gradient tape rather than among the pure losses.
+The gradient penalties differentiate the discriminator with respect to its input, and the
+mode-seeking term reads the generator's latent vectors as well as its samples, so they live
+beside the training step's gradient tape rather than among the pure losses of logits.
 """
 
 import tensorflow as tf
@@ -67,3 +69,42 @@ def discriminator_penalties(discriminator, real, fake, step, mix, gp_weight=0.0,
             lambda: tf.constant(0.0),
         )
     return total
+
+
+def mode_seeking_penalty(samples, z, labels=None, eps=1e-5):
+    """The mode-seeking term of Mao et al. (2019, MSGAN): the inverse of how far apart two
+    samples lie per unit of distance between their latent vectors, over every pair of samples
+    in the batch (of one class, where `labels` are given). Minimising it pushes samples of
+    different latent vectors apart, against a generator that maps them all to one image.
+
+    Distances are root mean squares over the samples' and latent vectors' values, pairs
+    from one matrix product each. A batch without a pair of one class gives 0.
+
+    Args:
+        samples: generated samples `[batch, ...]`.
+        z: their latent vectors `[batch, latent_dim]`.
+        labels: their classes `[batch]`, or `None`: every pair counts.
+        eps: keeps the inverse finite for identical samples.
+
+    Returns:
+        `1 / (mean over pairs of distance(samples) / distance(z) + eps)`, a float32 scalar.
+    """
+    n = ops.shape(samples)[0]
+    flat = ops.reshape(ops.cast(samples, "float32"), (n, -1))
+    pairs = 1.0 - ops.eye(n)
+    if labels is not None:
+        pairs = pairs * ops.cast(ops.expand_dims(labels, 0) == ops.expand_dims(labels, 1),
+                                 "float32")
+    ratio = _rms_distances(flat) / _rms_distances(ops.cast(z, "float32"))
+    count = ops.sum(pairs)
+    mean_ratio = ops.sum(ratio * pairs) / ops.maximum(count, 1.0)
+    return ops.where(count > 0, 1.0 / (mean_ratio + eps), 0.0)
+
+
+def _rms_distances(rows):
+    """`[n, n]` root-mean-square distances between the rows of `[n, d]`; the small constant
+    keeps the square root differentiable on the diagonal."""
+    squares = ops.sum(ops.square(rows), axis=1)
+    squared = (ops.expand_dims(squares, 0) + ops.expand_dims(squares, 1)
+               - 2.0 * ops.matmul(rows, ops.transpose(rows)))
+    return ops.sqrt(ops.maximum(squared, 0.0) / ops.cast(ops.shape(rows)[1], "float32") + 1e-12)

@@ -48,6 +48,8 @@ class Preset:
             `"color,translation,cutout"` for small data sets).
         spectral_norm: spectral normalisation of the discriminator's convolutions and dense
             layers (Miyato et al. 2018).
+        mode_seeking: the weight of MSGAN's mode-seeking term in the generator's loss (Mao et
+            al. 2019; 0: off), against a generator that draws one image per class.
         ema: the decay of an exponential moving average of the generator's weights, used for
             samples, evaluation and export (0: off; 0.999 is common).
         ema_rampup: the average's half-life at most this share of the steps taken so far
@@ -92,6 +94,7 @@ class Preset:
     ema_rampup: float = 0.05
     augment: str = ""
     spectral_norm: bool = False
+    mode_seeking: float = 0.0
     kimg: float = 0.0
     save_every: float = SAVE_EVERY_KIMG
     eval_every: float = 0.0
@@ -113,7 +116,7 @@ class Preset:
         if not self.save_every > 0:
             raise KganError(f"save_every must be positive (got {self.save_every})")
         for field in ("checkpoint_minutes", "r1_gamma", "weight_decay", "eval_every",
-                      "ema_rampup", "kimg"):
+                      "ema_rampup", "kimg", "mode_seeking"):
             if getattr(self, field) < 0:
                 raise KganError(f"{field} must be 0 or more (got {getattr(self, field)})")
         if not 0 <= self.ema < 1:

@@ -160,10 +160,31 @@ def test_evaluation_callback_warns_of_collapse(tmp_path, capsys):
     callback = Evaluation(RunDir(str(tmp_path)), kgan.data.gaussian_points(100), Cadence(1, 100))
     callback.set_model(gan)
     callback.evaluate(step=10)
-    assert "at 1 kimg the samples vary 0.00 times as much as the data" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "at 1 kimg the samples vary 0.00 times as much as the data (below" in err
+    assert "try --diffaugment" in err
     assert (tmp_path / "checkpoints" / "best.keras").is_file()
     callback.evaluate(step=20)  # once is enough
     assert capsys.readouterr().err == ""
+
+
+def test_a_conditional_collapse_is_measured_within_classes_and_advises_mode_seeking(tmp_path,
+                                                                                    capsys):
+    from kgan.nets import NETWORKS
+
+    generator, discriminator = NETWORKS["gaussian"](2, (2,), num_classes=3)
+    gan = kgan.GAN(generator, discriminator, latent_dim=2, num_classes=3, seed=0)
+    gan.compile(keras.optimizers.Adam(), keras.optimizers.Adam())
+    # Every weight 0: one point for every latent vector and class.
+    gan.generator.set_weights([np.zeros_like(w) for w in gan.generator.get_weights()])
+    points, labels = kgan.data.mixture_points(300)
+    callback = Evaluation(RunDir(str(tmp_path)), points[labels < 3], Cadence(1, 100),
+                          real_labels=labels[labels < 3])
+    callback.set_model(gan)
+    callback.evaluate(step=10)
+    err = capsys.readouterr().err
+    assert "times as much as the data within a class" in err
+    assert "Try --mode-seeking 0.3" in err
 
 
 def test_evaluation_keeps_the_best_epochs_weights_not_the_last(tmp_path):

@@ -77,3 +77,52 @@ def test_lazy_r1_applies_every_k_steps_k_times_as_strong():
              for _ in range(6)]
     # This critic's R1 is ||w||^2 = 25: gamma / 2 * 25 * r1_every on steps 0 and 3, else nothing.
     assert added == pytest.approx([75.0, 0.0, 0.0, 75.0, 0.0, 0.0], abs=1e-4)
+
+
+def _rms(a, b):
+    return np.sqrt(np.mean((np.ravel(a) - np.ravel(b)) ** 2))
+
+
+@pytest.mark.parametrize("labels", [None, [0, 0, 1, 1, 0, 2, 2, 1]], ids=["all", "by-class"])
+def test_mode_seeking_penalty_is_the_inverse_mean_distance_ratio_of_pairs(labels):
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(8, 4)).astype(np.float32)
+    samples = rng.uniform(-1, 1, size=(8, 3, 3, 1)).astype(np.float32)
+    pairs = [(i, j) for i in range(8) for j in range(8)
+             if i != j and (labels is None or labels[i] == labels[j])]
+    ratio = np.mean([_rms(samples[i], samples[j]) / _rms(z[i], z[j]) for i, j in pairs])
+    got = penalties.mode_seeking_penalty(samples, z, None if labels is None else np.array(labels))
+    assert float(got) == pytest.approx(1 / (ratio + 1e-5), rel=1e-4)
+
+
+def test_mode_seeking_penalty_grows_as_samples_collapse_and_needs_a_pair_of_a_class():
+    rng = np.random.default_rng(1)
+    z = rng.normal(size=(6, 4)).astype(np.float32)
+    varied = rng.uniform(-1, 1, size=(6, 5)).astype(np.float32)
+    collapsed = varied[:1] + 0.01 * varied  # all near one sample
+    assert float(penalties.mode_seeking_penalty(collapsed, z)) > 50 * float(
+        penalties.mode_seeking_penalty(varied, z))
+    assert float(penalties.mode_seeking_penalty(varied, z, np.arange(6))) == 0.0
+
+
+def test_mode_seeking_reaches_the_generator_loss_and_the_compile_config():
+    z_batch = tf.random.stateless_normal((8, 2), (4, 4))
+    plain, seeking = make_gaussian_gan(), make_gaussian_gan()
+    # The optimizers of make_gaussian_gan's: both discriminators take the same update.
+    seeking.compile(keras.optimizers.Adam(0.01, beta_1=0.5),
+                    keras.optimizers.Adam(0.01, beta_1=0.5), mode_seeking=2.0)
+    real = tf.random.stateless_normal((8, 2), (2, 2))
+    fake = seeking.generator(z_batch)
+    added = float(seeking.adversarial_step(real, z_batch)[3]
+                  - plain.adversarial_step(real, z_batch)[3])
+    penalty = float(penalties.mode_seeking_penalty(fake, z_batch))
+    assert added == pytest.approx(2.0 * penalty, rel=1e-4)
+    config = seeking.get_compile_config()
+    assert config["mode_seeking"] == 2.0
+    clone = make_gaussian_gan()
+    clone.compile_from_config(config)
+    assert clone.mode_seeking == 2.0
+    # A file written before the option existed compiles with it off.
+    del config["mode_seeking"]
+    clone.compile_from_config(config)
+    assert clone.mode_seeking == 0.0

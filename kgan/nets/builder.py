@@ -63,6 +63,7 @@ def build_gan(preset, seed, steps_per_epoch, verbose=False, class_names=()):
         r1_every=preset.r1_every,
         d_steps=preset.d_steps,
         augment=preset.augment,
+        mode_seeking=preset.mode_seeking,
         jit_compile=preset.jit == "on" or (
             preset.jit == "auto" and bool(tf.config.list_physical_devices("GPU"))),
     )
