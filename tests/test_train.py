@@ -79,6 +79,17 @@ def test_training_leaves_the_heap_frozen_only_while_it_runs(tmp_path, fails):
     assert gc.get_freeze_count() == 0
 
 
+def test_training_leaves_a_heap_the_caller_froze_frozen(tmp_path):
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        kgan.fit(run_dir=str(tmp_path / "run"), epochs=1, **FAST)
+        # Still frozen, and nothing of the run's added (frozen objects that died left it).
+        assert 0 < gc.get_freeze_count() <= frozen
+    finally:
+        gc.unfreeze()
+
+
 class _RaiseAtBatch(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         raise _Interrupt
