@@ -11,6 +11,7 @@ from kgan import export as kexport
 from kgan.distribute import STRATEGIES
 from kgan.errors import KganError
 from kgan.losses import LOSSES
+from kgan.nets.conditional import CLASS_INPUTS
 from kgan.precision import PRECISIONS
 
 
@@ -91,12 +92,14 @@ _POSITIVE = click.IntRange(min=1)
 @click.option("--diffaugment", "augment", is_flag=False, flag_value="color,translation,cutout", help="DiffAugment the discriminator's inputs; alone it means color,translation,cutout; '' turns it off.  [default: the preset's]")
 @click.option("--spectral-norm", is_flag=True, default=None, help="Spectral normalisation of the discriminator's layers.")
 @click.option("--mode-seeking", type=click.FloatRange(min=0), help="Weight of MSGAN's mode-seeking term in the generator's loss, against a generator that draws one image per class (0: off).  [default: the preset's]")
+@click.option("--class-input", type=click.Choice(CLASS_INPUTS), help="How a conditional generator takes its class: concat (its embedding beside z) or batchnorm (conditional BatchNorm).  [default: the preset's; batchnorm for the conditional DCGAN-28]")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 @_user_errors
 def fit(dataset, preset, epochs, kimg, batch_size, lr_d, lr_g, latent_dim, conditional, save_every,
         seed, deterministic, checkpoint_minutes, run_dir, data_dir, resume_dir, tensorboard, eval_every,
         eval_metric, eval_samples, strategy, replicas, sync_batchnorm, precision, jit, loss,
-        gp_weight, r1_gamma, r1_every, d_steps, ema, augment, spectral_norm, mode_seeking, quiet):
+        gp_weight, r1_gamma, r1_every, d_steps, ema, augment, spectral_norm, mode_seeking,
+        class_input, quiet):
     """Train a GAN and write a run directory (config, checkpoints, samples, losses)."""
     if resume_dir:
         _refuse_options_besides("epochs", "kimg", "strategy", "replicas", "quiet", "resume_dir")
@@ -109,7 +112,7 @@ def fit(dataset, preset, epochs, kimg, batch_size, lr_d, lr_g, latent_dim, condi
               replicas=replicas, sync_batchnorm=sync_batchnorm, precision=precision, jit=jit,
               loss=loss, gp_weight=gp_weight, r1_gamma=r1_gamma, r1_every=r1_every,
               d_steps=d_steps, ema=ema, augment=augment, spectral_norm=spectral_norm,
-              mode_seeking=mode_seeking, verbose=not quiet, epochs=epochs, kimg=kimg,
+              mode_seeking=mode_seeking, class_input=class_input, verbose=not quiet, epochs=epochs, kimg=kimg,
               batch_size=batch_size, lr_d=lr_d, lr_g=lr_g, latent_dim=latent_dim,
               conditional=conditional, save_every=save_every, deterministic=deterministic,
               checkpoint_minutes=checkpoint_minutes)

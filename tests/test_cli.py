@@ -134,14 +134,15 @@ def test_regularisation_options_reach_the_run_config(tmp_path):
     result = invoke("fit", "--dataset", f"folder:{tmp_path / 'images'}", "--preset", "mnist",
                     "--epochs", "1", "--batch-size", "8", "--diffaugment", "--spectral-norm",
                     "--ema", "0.99", "--loss", "hinge", "--d-steps", "2", "--precision", "fp32",
-                    "--mode-seeking", "0.5", "--run-dir", str(run), "--quiet")
+                    "--mode-seeking", "0.5", "--class-input", "batchnorm", "--run-dir", str(run),
+                    "--quiet")
     assert result.exit_code == 0, result.output
     import json
 
     preset = json.loads((run / "config.json").read_text())["preset"]
     assert preset["augment"] == "color,translation,cutout" and preset["spectral_norm"] is True
     assert (preset["ema"], preset["loss"], preset["d_steps"]) == (0.99, "hinge", 2)
-    assert preset["mode_seeking"] == 0.5
+    assert preset["mode_seeking"] == 0.5 and preset["class_input"] == "batchnorm"
 
 
 @pytest.mark.parametrize("options, augment, ema", [

@@ -20,12 +20,13 @@ from kgan.export import export_generator
 from kgan.latents import latent_batch, seed_latents, slerp, walk
 
 
-def _image_gan(conditional=False):
+def _image_gan(conditional=False, class_input="concat"):
     """The mnist preset's 28x28 DCGAN after two steps on noise (EMA and BatchNorm on)."""
     preset = kgan.get_preset("mnist")
     classes = ()
     if conditional:
-        preset, classes = preset.with_overrides(conditional=True), ("a", "b", "c")
+        preset = preset.with_overrides(conditional=True, class_input=class_input)
+        classes = ("a", "b", "c")
     gan = kgan.build_gan(preset, seed=0, steps_per_epoch=2, class_names=classes)
     real = tf.random.stateless_uniform((8, 28, 28, 1), seed=(1, 2), minval=-1, maxval=1)
     labels = tf.constant([0, 1, 2, 0, 1, 2, 0, 1])
@@ -42,6 +43,11 @@ def image_gan():
 @pytest.fixture(scope="module")
 def conditional_gan():
     return _image_gan(conditional=True)
+
+
+@pytest.fixture(scope="module")
+def batchnorm_conditional_gan():
+    return _image_gan(conditional=True, class_input="batchnorm")
 
 
 @pytest.fixture(scope="module")
@@ -107,8 +113,9 @@ def test_walk_frames_equal_the_samples_of_their_seeds(image_gan):
                                atol=1e-6)
 
 
-def test_a_walk_between_classes_ends_on_each_class_at_one_latent_vector(conditional_gan):
-    gan = conditional_gan
+@pytest.mark.parametrize("fixture", ["conditional_gan", "batchnorm_conditional_gan"])
+def test_a_walk_between_classes_ends_on_each_class_at_one_latent_vector(fixture, request):
+    gan = request.getfixturevalue(fixture)
     frames = kgan.interpolate(gan, labels=[0, 2, 1], frames=4, seed=6)
     assert frames.shape == (7, 28, 28, 1)
     for index, label in ((0, 0), (3, 2), (6, 1)):

@@ -40,7 +40,8 @@ def build_gan(preset, seed, steps_per_epoch, verbose=False, class_names=()):
     chosen = precision.resolve(preset.precision, verbose)
     with precision.dtype_policy(chosen):
         generator, discriminator = NETWORKS[preset.networks](
-            preset.latent_dim, preset.sample_shape, num_classes=num_classes)
+            preset.latent_dim, preset.sample_shape, num_classes=num_classes,
+            class_input=preset.class_input)
         if preset.spectral_norm:
             discriminator = spectrally_normalized(discriminator)
     for layer in generator.layers + discriminator.layers:

@@ -61,7 +61,7 @@ def _check_shape(sample_shape, size, family):
                          f"not {tuple(sample_shape)}")
 
 
-def dcgan64_networks(latent_dim, sample_shape, width=64, num_classes=0):
+def dcgan64_networks(latent_dim, sample_shape, width=64, num_classes=0, class_input="concat"):
     """The 64x64 DCGAN of d2l 17.2.
 
     Generator: `[batch, latent]` -> 1x1 -> ConvT(4, 1, 0) to 4x4 with `8 * width` channels,
@@ -75,6 +75,7 @@ def dcgan64_networks(latent_dim, sample_shape, width=64, num_classes=0):
         width: the channel multiplier (64 in d2l).
         num_classes: conditioned on this many classes (0: unconditional); see
             `kgan.nets.conditional`.
+        class_input: how a conditional generator takes its class (`kgan.nets.conditional`).
 
     Returns:
         `(generator, discriminator)`.
@@ -88,7 +89,7 @@ def dcgan64_networks(latent_dim, sample_shape, width=64, num_classes=0):
         + _up(2 * width)  # [b, 16, 16, 128]
         + _up(width)  # [b, 32, 32, 64]
         + _image_output(sample_shape[2]),  # [b, 64, 64, C]
-        num_classes,
+        num_classes, class_input,
     )
     discriminator = discriminator_network(
         sample_shape,
@@ -102,7 +103,7 @@ def dcgan64_networks(latent_dim, sample_shape, width=64, num_classes=0):
     return generator, discriminator
 
 
-def dcgan28_networks(latent_dim, sample_shape, width=32, num_classes=0):
+def dcgan28_networks(latent_dim, sample_shape, width=32, num_classes=0, class_input="concat"):
     """The 28x28 DCGAN of the MNIST reference (ngf = ndf = 32).
 
     Generator: ConvT(4, 1, 0) 1 -> 4, ConvT(3, 2, 1) 4 -> 7, ConvT(4, 2, 1) 7 -> 14 and
@@ -115,6 +116,7 @@ def dcgan28_networks(latent_dim, sample_shape, width=32, num_classes=0):
         sample_shape: `(28, 28, channels)`.
         width: ngf = ndf.
         num_classes: conditioned on this many classes (0: unconditional).
+        class_input: how a conditional generator takes its class (`kgan.nets.conditional`).
 
     Returns:
         `(generator, discriminator)`.
@@ -128,7 +130,7 @@ def dcgan28_networks(latent_dim, sample_shape, width=32, num_classes=0):
         + _up(2 * width, kernel=3, padding="valid", crop=1)  # [b, 7, 7, 64]
         + _up(width)  # [b, 14, 14, 32]
         + _image_output(sample_shape[2]),  # [b, 28, 28, C]
-        num_classes,
+        num_classes, class_input,
     )
     discriminator = discriminator_network(
         sample_shape,

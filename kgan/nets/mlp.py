@@ -13,7 +13,7 @@ def _dense(units, **kwargs):
     return layers.Dense(units, kernel_initializer=init.weights(), **kwargs)
 
 
-def mlp_networks(latent_dim, sample_shape, num_classes=0):
+def mlp_networks(latent_dim, sample_shape, num_classes=0, class_input="concat"):
     """Generator `latent -> 256 -> 512 -> 1024 -> pixels` with LeakyReLU(0.2) and tanh;
     discriminator `pixels -> 512 -> 256 -> 128 -> 1` with LeakyReLU(0.2) and Dropout(0.3).
 
@@ -21,6 +21,7 @@ def mlp_networks(latent_dim, sample_shape, num_classes=0):
         latent_dim: the noise size (100 in the reference).
         sample_shape: the image shape, e.g. `(28, 28, 1)`.
         num_classes: conditioned on this many classes (0: unconditional).
+        class_input: how a conditional generator takes its class (`kgan.nets.conditional`).
 
     Returns:
         `(generator, discriminator)`.
@@ -37,7 +38,7 @@ def mlp_networks(latent_dim, sample_shape, num_classes=0):
             layers.Activation("tanh", dtype="float32"),
             layers.Reshape(tuple(sample_shape), dtype="float32"),
         ],
-        num_classes,
+        num_classes, class_input,
     )
     discriminator = discriminator_network(
         sample_shape,

@@ -80,7 +80,7 @@ class ResidualBlock(layers.Layer):
                 "first": self.first, "spectral_norm": self.spectral_norm}
 
 
-def resnet64_networks(latent_dim, sample_shape, width=16, num_classes=0):
+def resnet64_networks(latent_dim, sample_shape, width=16, num_classes=0, class_input="concat"):
     """A residual 64x64 generator and a spectrally normalised residual discriminator.
 
     Generator: Dense to 4x4 with `16 * width` channels, four `up` blocks to 64x64 with `16, 8,
@@ -94,6 +94,7 @@ def resnet64_networks(latent_dim, sample_shape, width=16, num_classes=0):
         sample_shape: `(64, 64, channels)`.
         width: the channel multiplier (SNGAN's 64x64 networks use 64).
         num_classes: conditioned on this many classes (0: unconditional).
+        class_input: how a conditional generator takes its class (`kgan.nets.conditional`).
 
     Returns:
         `(generator, discriminator)`.
@@ -110,7 +111,7 @@ def resnet64_networks(latent_dim, sample_shape, width=16, num_classes=0):
            layers.Conv2D(sample_shape[2], 3, padding="same", kernel_initializer=init.glorot(),
                          dtype="float32"),
            layers.Activation("tanh", dtype="float32")],
-        num_classes,
+        num_classes, class_input,
     )
     discriminator = discriminator_network(
         sample_shape,
