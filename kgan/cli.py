@@ -112,10 +112,10 @@ def fit(dataset, preset, epochs, kimg, batch_size, lr_d, lr_g, latent_dim, condi
               replicas=replicas, sync_batchnorm=sync_batchnorm, precision=precision, jit=jit,
               loss=loss, gp_weight=gp_weight, r1_gamma=r1_gamma, r1_every=r1_every,
               d_steps=d_steps, ema=ema, augment=augment, spectral_norm=spectral_norm,
-              mode_seeking=mode_seeking, class_input=class_input, verbose=not quiet, epochs=epochs, kimg=kimg,
-              batch_size=batch_size, lr_d=lr_d, lr_g=lr_g, latent_dim=latent_dim,
-              conditional=conditional, save_every=save_every, deterministic=deterministic,
-              checkpoint_minutes=checkpoint_minutes)
+              mode_seeking=mode_seeking, class_input=class_input, verbose=not quiet,
+              epochs=epochs, kimg=kimg, batch_size=batch_size, lr_d=lr_d, lr_g=lr_g,
+              latent_dim=latent_dim, conditional=conditional, save_every=save_every,
+              deterministic=deterministic, checkpoint_minutes=checkpoint_minutes)
 
 
 def _refuse_options_besides(*allowed):
