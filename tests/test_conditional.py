@@ -97,8 +97,10 @@ def test_conditional_batchnorm_feeds_z_alone_and_the_class_to_every_batchnorm():
 def test_conditional_batchnorm_needs_batchnorm_and_a_known_class_input():
     with pytest.raises(KganError, match="needs a generator with BatchNorm"):
         NETWORKS["gaussian"](2, (2,), num_classes=3, class_input="batchnorm")
-    with pytest.raises(KganError, match="unknown class_input 'film'"):
-        kgan.get_preset("mnist").with_overrides(class_input="film")
+    for refuse in (lambda: kgan.get_preset("mnist").with_overrides(class_input="film"),
+                   lambda: NETWORKS["dcgan28"](8, (28, 28, 1), num_classes=3, class_input="film")):
+        with pytest.raises(KganError, match="unknown class_input 'film'"):
+            refuse()
 
 
 def test_gan_config_and_keras_file_keep_the_classes(mixture_run, tmp_path):

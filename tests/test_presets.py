@@ -123,6 +123,10 @@ def test_switching_conditional_on_applies_the_networks_conditional_recipe_unless
     tuned = conditional.with_overrides(lr_d=2e-4)
     assert kgan.Preset.from_config(tuned.get_config()).with_overrides(
         conditional=True).lr_d == 2e-4
+    # A conditional run's config.json from before `class_input` keeps the networks it had.
+    older = {k: v for k, v in conditional.get_config().items() if k != "class_input"}
+    assert kgan.Preset.from_config(older).class_input == "concat"
+    assert conditional.class_input == "batchnorm"
 
 
 def test_epochs_and_kimg_are_one_budget():

@@ -41,8 +41,12 @@ def generator_network(latent_dim, body, num_classes=0, class_input="concat"):
         A built Keras model named `generator`.
 
     Raises:
-        KganError: `batchnorm` for a body without BatchNorm layers of its own.
+        KganError: an unknown `class_input`, or `batchnorm` for a body without BatchNorm
+            layers of its own.
     """
+    if class_input not in CLASS_INPUTS:
+        raise KganError(f"unknown class_input {class_input!r}; choose one of: "
+                        f"{', '.join(CLASS_INPUTS)}")
     if not num_classes:
         return keras.Sequential([keras.Input((latent_dim,))] + body, name="generator")
     z = keras.Input((latent_dim,), name="z")
