@@ -6,11 +6,14 @@ its end (the first step's tracing included). The rest of the `kgan.fit` call is 
 the set-up before the first step (reading and decoding the data, building the GAN and the
 input pipeline), and the work around the steps after it (the callbacks, the final save).
 
-Usage: python scripts/overhead.py DATASET [--preset mnist] [--epochs 20] [--kimg N]
+Usage: python scripts/overhead.py DATASET [--preset mnist] [--epochs 20] [--kimg N] [--cold]
            [--set FIELD=VALUE ...] [--runs DIR] [--out overhead.json]
 
-Without DATASET data, `--images N` writes N random 28x28 images to a temporary folder first
-(the 2,000-image check of scripts/RESULTS.md uses real sprites: `folder:DIR`).
+The images come through kgan's cache of decoded data sets as the environment sets it
+(`KGAN_CACHE`), so a second run on DATASET reads them decoded; `--cold` gives the run an empty
+cache of its own, as on a first run. Without DATASET, `--images N` writes N random 28x28 images
+to a temporary folder first, with an empty cache of its own (the 2,000-image check of
+scripts/RESULTS.md uses real sprites: `folder:DIR`).
 """
 
 import argparse
@@ -24,6 +27,7 @@ import keras
 from overrides import parse_override  # scripts/overrides.py, beside this script
 
 import kgan
+from kgan.data.cache import CACHE_ENV
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from speed_check import write_random_images  # a sibling script, found through sys.path
@@ -57,6 +61,7 @@ def main():
     parser.add_argument("--set", dest="fields", action="append", default=[],
                         metavar="FIELD=VALUE", help="a preset field (JSON value)")
     parser.add_argument("--runs", default=tempfile.mkdtemp(prefix="kgan-overhead-"))
+    parser.add_argument("--cold", action="store_true", help="start with an empty image cache")
     parser.add_argument("--out", default="overhead.json")
     args = parser.parse_args()
     dataset = args.dataset
@@ -64,6 +69,8 @@ def main():
         folder = os.path.join(args.runs, "images")
         write_random_images(folder, args.images, size=28)
         dataset = f"folder:{folder}"
+    if args.cold or args.dataset is None:
+        os.environ[CACHE_ENV] = os.path.join(args.runs, "cache")
     budget = {"kimg": args.kimg} if args.kimg else {"epochs": args.epochs}
     clock = StepClock()
     start = time.perf_counter()
@@ -74,6 +81,7 @@ def main():
     set_up = clock.first_start - start
     around = total - set_up - clock.seconds
     result = {"dataset": dataset, "preset": args.preset, **budget, "fields": args.fields,
+              "cache": os.environ.get(CACHE_ENV, "default"),
               "steps": gan.step, "fit_seconds": total, "step_seconds": clock.seconds,
               "set_up_seconds": set_up, "around_seconds": around,
               "outside_seconds": total - clock.seconds,

@@ -4,8 +4,9 @@ plain float32 Keras GAN (`scripts/bench.py`'s `KerasReferenceGAN`) doing the sam
 Both read the same folder of random 64x64 PNG images and train d2l's 64x64 DCGAN for the same
 epochs at the same batch. kgan runs as a user would (`kgan fit --dataset folder:DIR --preset
 pokemon`, its defaults on: the precision `auto` picks, the weight average, sample grids, loss
-plots, checkpoints, evaluations at their cadence); the reference decodes the images, trains
-with `fit()` and nothing else. Each is a fresh process, timed from start to exit, so start-up,
+plots, checkpoints, evaluations at their cadence), but with its cache of decoded images off,
+so that it decodes the folder at every repeat as the reference does; the reference decodes the
+images, trains with `fit()` and nothing else. Each is a fresh process, timed from start to exit, so start-up,
 data loading and everything around the steps count. They take turns `--repeats` times.
 
 Usage: python scripts/speed_check.py [--images 4096] [--epochs 2] [--batch-size 256]
@@ -51,9 +52,11 @@ def train_reference(folder, epochs, batch_size):
 
 
 def timed(command):
-    """Runs `command` and returns its wall seconds; a failure stops the check."""
+    """Runs `command` without kgan's image cache and returns its wall seconds; a failure stops
+    the check."""
     start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL,
+                   env={**os.environ, "KGAN_CACHE": "off"})
     return time.perf_counter() - start
 
 

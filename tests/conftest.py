@@ -3,6 +3,9 @@
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+# No test reads or fills the user's cache of decoded data sets; tests/test_cache.py turns a
+# cache of its own on.
+os.environ["KGAN_CACHE"] = "off"
 
 import kgan  # first: it loads TensorFlow quietly (kgan.backend), before keras does
 

@@ -7,6 +7,7 @@ import sys
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from kgan.data.cache import cached, files_fingerprint
 from kgan.data.examples import Examples
 from kgan.errors import KganError
 
@@ -138,7 +139,8 @@ def load_image_folder(folder, sample_shape):
 
 
 def load_labelled_folder(folder, sample_shape):
-    """Loads every readable image below `folder` at the preset's shape.
+    """Loads every readable image below `folder` at the preset's shape, through the cache of
+    decoded data sets (`kgan.data.cache`) when no file is unreadable.
 
     The first level of subfolders names the classes: `folder/cat/a.png` is of class `cat`.
     When some image lies directly in `folder`, the data set has no labels.
@@ -151,13 +153,19 @@ def load_labelled_folder(folder, sample_shape):
     """
     if not os.path.isdir(folder):
         raise KganError(f"image folder {folder} does not exist")
-    paths = find_images(folder)
-    images, kept = load_images(paths, sample_shape)
-    if len(images) == 0:
-        raise KganError(
-            f"image folder {folder} holds no readable image ({', '.join(IMAGE_EXTENSIONS)})"
-        )
-    classes = [os.path.relpath(paths[i], folder).split(os.sep)[0] for i in kept]
-    if any(name == os.path.basename(paths[i]) for name, i in zip(classes, kept)):
-        return Examples(images)
-    return Examples.from_names(images, classes)
+    root = os.path.abspath(folder)
+    paths = find_images(root)
+
+    def decode():
+        images, kept = load_images(paths, sample_shape)
+        if len(images) == 0:
+            raise KganError(
+                f"image folder {folder} holds no readable image ({', '.join(IMAGE_EXTENSIONS)})"
+            )
+        complete = len(kept) == len(paths)
+        inner = [paths[i][len(os.path.join(root, "")) :] for i in kept]  # below the folder
+        if any(os.sep not in name for name in inner):
+            return Examples(images), complete
+        return Examples.from_names(images, [name.split(os.sep, 1)[0] for name in inner]), complete
+
+    return cached(root, sample_shape, files_fingerprint(paths), decode)

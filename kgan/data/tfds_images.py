@@ -1,5 +1,6 @@
 """Image data sets from tensorflow-datasets, loaded into memory at a preset's shape."""
 
+import glob
 import os
 import urllib.error
 import urllib.request
@@ -8,6 +9,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
+from kgan.data.cache import cached, files_fingerprint
 from kgan.data.examples import Examples
 from kgan.data.pokemon import Pokemon
 from kgan.errors import KganError
@@ -60,6 +62,28 @@ def dataset_to_arrays(dataset, sample_shape, label_key):
     return np.concatenate(images), np.concatenate(labels)
 
 
+def decoded_split(builder, sample_shape, label_key):
+    """The prepared `train` split of a TFDS `builder` as `Examples`, through the cache of
+    decoded data sets (`kgan.data.cache`), fingerprinted by the prepared files.
+
+    `label_key` is a `ClassLabel` feature, or a `Text` one whose distinct values are the classes.
+    Without prepared files to fingerprint (TFDS' mock data) nothing is cached.
+    """
+    prepared = sorted(glob.glob(os.path.join(builder.data_dir, "*")))
+
+    def decode():
+        images, labels = dataset_to_arrays(builder.as_dataset(split="train"), sample_shape,
+                                           label_key)
+        feature = builder.info.features[label_key]
+        if isinstance(feature, tfds.features.ClassLabel):
+            examples = Examples(images, labels.astype(np.int32), tuple(feature.names))
+        else:
+            examples = Examples.from_names(images, [name.decode() for name in labels])
+        return examples, bool(prepared)
+
+    return cached(builder.data_dir, sample_shape, files_fingerprint(prepared), decode)
+
+
 def load_tfds_images(name, sample_shape, data_dir=None):
     """Loads the `train` split of TFDS data set `name` (e.g. `mnist`): uint8 images and their
     `label` feature as `Examples`.
@@ -82,12 +106,9 @@ def load_tfds_images(name, sample_shape, data_dir=None):
         # Not from TFDS' Google Cloud bucket: from the builder's own URL, which answered.
         builder.download_and_prepare(
             download_config=tfds.download.DownloadConfig(try_download_gcs=False))
-        dataset = builder.as_dataset(split="train")
     except Exception as error:  # noqa: BLE001 -- TFDS raises many types for a failed download
         raise failed(f"the download from {builder.URL} failed ({type(error).__name__})") from None
-    images, labels = dataset_to_arrays(dataset, sample_shape, "label")
-    names = tuple(builder.info.features["label"].names)
-    return Examples(images, labels.astype(np.int32), names)
+    return decoded_split(builder, sample_shape, "label")
 
 
 def load_pokemon(sample_shape, data_dir=None):
@@ -123,5 +144,4 @@ def load_pokemon(sample_shape, data_dir=None):
     except Exception as error:  # noqa: BLE001 -- any failed download or archive; named below
         raise failed(f"{type(error).__name__}: "
                      f"{str(error).splitlines()[0] if str(error) else ''}") from None
-    images, species = dataset_to_arrays(builder.as_dataset(split="train"), sample_shape, "species")
-    return Examples.from_names(images, [name.decode() for name in species])
+    return decoded_split(builder, sample_shape, "species")
