@@ -116,3 +116,12 @@ def test_prepared_pokemon_come_from_the_cache(tmp_path, cache_dir, monkeypatch):
     assert first.class_names == ("001", "002")
     _no_decoding(monkeypatch, tfds_images, "dataset_to_arrays")
     _assert_same(first, load_data("pokemon", (32, 32, 3), data_dir=str(tmp_path / "data")))
+
+
+def test_entries_of_an_older_decoding_are_decoded_again(tmp_path, cache_dir, monkeypatch):
+    write_class_folder(tmp_path / "shapes", per_class=2)
+    load_data(f"folder:{tmp_path / 'shapes'}", (28, 28, 3))
+    monkeypatch.setattr(cache, "DECODING_VERSION", cache.DECODING_VERSION + 1)
+    _no_decoding(monkeypatch, images, "load_images")
+    with pytest.raises(AssertionError, match="decoded again"):
+        load_data(f"folder:{tmp_path / 'shapes'}", (28, 28, 3))

@@ -19,6 +19,9 @@ from kgan.data.examples import Examples
 from kgan.files import atomic_path
 
 CACHE_ENV = "KGAN_CACHE"
+# Part of every entry's fingerprint: raise it when decoding changes (resizing, colour
+# conversion), so that entries decoded the old way are decoded again.
+DECODING_VERSION = 1
 # Raised by reading a missing, truncated or foreign entry: a miss, not an error.
 UNREADABLE_ENTRY = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile)
 
@@ -62,6 +65,7 @@ def cached(source, sample_shape, fingerprint, load):
         return load()[0]
     key = hashlib.sha256(f"{source}\0{tuple(sample_shape)}".encode()).hexdigest()[:24]
     path = os.path.join(folder, f"{key}.npz")
+    fingerprint = f"{DECODING_VERSION}:{fingerprint}"
     try:
         with np.load(path) as entry:
             if str(entry["fingerprint"]) == fingerprint:
