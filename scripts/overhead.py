@@ -70,7 +70,7 @@ def main():
         write_random_images(folder, args.images, size=28)
         dataset = f"folder:{folder}"
     if args.cold or args.dataset is None:
-        os.environ[CACHE_ENV] = os.path.join(args.runs, "cache")
+        os.environ[CACHE_ENV] = tempfile.mkdtemp(prefix="kgan-cache-")
     budget = {"kimg": args.kimg} if args.kimg else {"epochs": args.epochs}
     clock = StepClock()
     start = time.perf_counter()
