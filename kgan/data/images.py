@@ -163,7 +163,8 @@ def load_labelled_folder(folder, sample_shape):
                 f"image folder {folder} holds no readable image ({', '.join(IMAGE_EXTENSIONS)})"
             )
         complete = len(kept) == len(paths)
-        inner = [paths[i][len(os.path.join(root, "")) :] for i in kept]  # below the folder
+        below = len(os.path.join(root, ""))  # each path's part below the folder starts here
+        inner = [paths[i][below:] for i in kept]
         if any(os.sep not in name for name in inner):
             return Examples(images), complete
         return Examples.from_names(images, [name.split(os.sep, 1)[0] for name in inner]), complete
