@@ -8,6 +8,7 @@ import click
 from kgan import backend, rundir, sampling, train, walks
 from kgan import evaluate as kevaluate
 from kgan import export as kexport
+from kgan.data import cache as kcache
 from kgan.distribute import STRATEGIES
 from kgan.errors import KganError
 from kgan.losses import LOSSES
@@ -239,3 +240,35 @@ def evaluate(source, dataset, names, num_samples, seed, data_dir, inception_weig
                                 seed, data_dir, inception_weights, record_dir=run_dir)
     for key, value in record.items():
         click.echo(f"{key:>19}  {value:.6g}" if isinstance(value, float) else f"{key:>19}  {value}")
+
+
+@main.command()
+@click.option("--clear", is_flag=True, help="Delete every entry; the next run on each data set decodes its images again.")
+@_user_errors
+def cache(clear):
+    """List the cache of decoded images (KGAN_CACHE; default ~/.cache/kgan), or clear it."""
+    folder = kcache.cache_folder()
+    if folder is None:
+        click.echo(f"the cache is off ({kcache.CACHE_ENV}=off)")
+    elif clear:
+        count, size = kcache.clear()
+        click.echo(f"deleted {_entries(count)} ({_megabytes(size)}) from {folder}")
+    else:
+        entries = kcache.list_entries()
+        env = kcache.CACHE_ENV
+        click.echo(f"{folder} ({env}=DIR moves it, {env}=off turns it off)")
+        for entry in entries:
+            if entry.shape is None:
+                what = f"(source unknown: an older kgan's or a half-written file) {entry.path}"
+            else:
+                what = f"{entry.shape[0]:,} x {'x'.join(map(str, entry.shape[1:]))}  {entry.source}"
+            click.echo(f"{_megabytes(entry.size):>10}  {what}")
+        click.echo(f"{_entries(len(entries))}, {_megabytes(sum(e.size for e in entries))}")
+
+
+def _entries(count):
+    return f"{count} entr{'y' if count == 1 else 'ies'}"
+
+
+def _megabytes(size):
+    return f"{size / 1e6:.1f} MB"

@@ -23,10 +23,11 @@ import sys
 import tempfile
 import time
 
+# kgan before keras: kgan starts TensorFlow as its users get it (oneDNN on, kgan.backend).
+import kgan  # isort: skip
 import keras
 from overrides import parse_override  # scripts/overrides.py, beside this script
 
-import kgan
 from kgan.data.cache import CACHE_ENV
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

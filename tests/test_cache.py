@@ -5,9 +5,11 @@ import shutil
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 from PIL import Image
 from imagedata import write_class_folder, write_image_folder, write_sprite_folder
 
+from kgan.cli import main
 from kgan.data import cache, images, load_data, tfds_images
 
 
@@ -125,3 +127,32 @@ def test_entries_of_an_older_decoding_are_decoded_again(tmp_path, cache_dir, mon
     _no_decoding(monkeypatch, images, "load_images")
     with pytest.raises(AssertionError, match="decoded again"):
         load_data(f"folder:{tmp_path / 'shapes'}", (28, 28, 3))
+
+
+def test_the_entries_are_listed_by_source_and_shape_and_cleared(tmp_path, cache_dir):
+    write_class_folder(tmp_path / "shapes", per_class=2)
+    for shape in [(28, 28, 3), (16, 16, 1)]:
+        load_data(f"folder:{tmp_path / 'shapes'}", shape)
+    (cache_dir / f".tmp-123-{'0' * 24}.npz").write_bytes(b"half-written by a killed run")
+    (cache_dir / "mine.npz").write_bytes(b"a user's own file")
+    entries = cache.list_entries()
+    assert sorted((e.source, e.shape) for e in entries if e.source) == [
+        (str(tmp_path / "shapes"), (6, 16, 16, 1)), (str(tmp_path / "shapes"), (6, 28, 28, 3))]
+    assert [(e.source, e.shape) for e in entries if ".tmp-" in e.path] == [(None, None)]
+    assert len(entries) == 3
+    assert [e.size for e in entries] == sorted((os.path.getsize(e.path) for e in entries),
+                                               reverse=True)
+    assert cache.clear() == (3, sum(e.size for e in entries))
+    assert cache.list_entries() == [] and os.listdir(cache_dir) == ["mine.npz"]
+
+
+def test_kgan_cache_lists_and_clears(tmp_path, cache_dir):
+    write_class_folder(tmp_path / "shapes", per_class=2)
+    load_data(f"folder:{tmp_path / 'shapes'}", (28, 28, 3))
+    listed = CliRunner().invoke(main, ["cache"])
+    assert listed.exit_code == 0
+    assert f"6 x 28x28x3  {tmp_path / 'shapes'}" in listed.output
+    assert listed.output.splitlines()[-1].startswith("1 entry, ")
+    cleared = CliRunner().invoke(main, ["cache", "--clear"])
+    assert cleared.exit_code == 0 and "deleted 1 entry" in cleared.output
+    assert os.listdir(cache_dir) == []

@@ -1,4 +1,5 @@
 import os
+import platform
 import subprocess
 import sys
 
@@ -182,6 +183,25 @@ def test_verbose_shows_the_start_up_lines_kgan_keeps_back(tmp_path):
     assert verbose.returncode == 0, verbose.stdout
     # TensorFlow 2.21 prints absl's pre-initialisation line on every start.
     assert "absl::InitializeLog()" in verbose.stdout
+
+
+# What TensorFlow decided as it loaded, and what the environment holds afterwards.
+_ONEDNN_STATE = ("import kgan, os; from tensorflow.python.util import _pywrap_util_port as port; "
+                 "print(port.IsMklEnabled(), os.environ.get('TF_ENABLE_ONEDNN_OPTS'))")
+
+
+@pytest.mark.skipif(platform.machine().lower() not in backend._ONEDNN_MACHINES,
+                    reason="oneDNN is turned on for x86 CPUs only")
+@pytest.mark.parametrize("env, state", [
+    ({}, "True None"),
+    ({"TF_ENABLE_ONEDNN_OPTS": "0"}, "False 0"),
+], ids=["unset", "user-off"])
+def test_kgan_loads_tensorflow_with_onednn_unless_the_user_chose(env, state):
+    base = {k: v for k, v in os.environ.items() if k != backend.ONEDNN_ENV}
+    printed = subprocess.run([sys.executable, "-c", _ONEDNN_STATE], env={**base, **env},
+                             stdout=subprocess.PIPE, text=True, check=True).stdout
+    # kgan's own setting is gone once TensorFlow has read it: child processes choose again.
+    assert printed.split() == state.split()
 
 
 CAPTURED = (

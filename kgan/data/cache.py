@@ -5,11 +5,14 @@ through TFDS, 11.4 s to 0.3 s as a folder; scripts/RESULTS.md, "The cache of dec
 An entry holds one source at one sample shape and is read back only while the fingerprint of
 the source's files (names, sizes, modification times) is the one it was written with; a
 changed source rewrites it. `KGAN_CACHE` names the cache folder (default `~/.cache/kgan`, or
-`$XDG_CACHE_HOME/kgan`); `KGAN_CACHE=off` turns the cache off.
+`$XDG_CACHE_HOME/kgan`); `KGAN_CACHE=off` turns the cache off. `kgan cache` lists the entries
+(`list_entries`) and `kgan cache --clear` deletes them (`clear`).
 """
 
+import collections
 import hashlib
 import os
+import re
 import sys
 import zipfile
 
@@ -22,8 +25,17 @@ CACHE_ENV = "KGAN_CACHE"
 # Part of every entry's fingerprint: raise it when decoding changes (resizing, colour
 # conversion), so that entries decoded the old way are decoded again.
 DECODING_VERSION = 1
+# The names the cache writes: an entry, `KEY.npz`, and the temporary file of one being written
+# (`files.atomic_path`); `clear` deletes nothing else, whatever folder KGAN_CACHE names.
+KEY_DIGITS = 24
+CACHE_FILE = re.compile(rf"(\.tmp-\d+-)?[0-9a-f]{{{KEY_DIGITS}}}\.npz")
 # Raised by reading a missing, truncated or foreign entry: a miss, not an error.
 UNREADABLE_ENTRY = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile)
+
+Entry = collections.namedtuple("Entry", "path source shape size")
+Entry.__doc__ = """One cache file: what it was decoded from (`source`) and the shape of its images
+array (`[count, height, width, channels]`), both `None` for a file that cannot be read (an entry
+of an older kgan, or one left half-written), and its `size` in bytes."""
 
 
 def cache_folder():
@@ -63,7 +75,7 @@ def cached(source, sample_shape, fingerprint, load):
     folder = cache_folder()
     if folder is None:
         return load()[0]
-    key = hashlib.sha256(f"{source}\0{tuple(sample_shape)}".encode()).hexdigest()[:24]
+    key = hashlib.sha256(f"{source}\0{tuple(sample_shape)}".encode()).hexdigest()[:KEY_DIGITS]
     path = os.path.join(folder, f"{key}.npz")
     fingerprint = f"{DECODING_VERSION}:{fingerprint}"
     try:
@@ -75,18 +87,51 @@ def cached(source, sample_shape, fingerprint, load):
         pass
     examples, keep = load()
     if keep:
-        _write(path, fingerprint, examples)
+        _write(path, source, fingerprint, examples)
     return examples
 
 
-def _write(path, fingerprint, examples):
+def _write(path, source, fingerprint, examples):
     """Writes one entry atomically; a cache that cannot be written only warns."""
     labels = {} if examples.labels is None else {"labels": examples.labels}
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with atomic_path(path) as tmp:
-            np.savez(tmp, fingerprint=np.str_(fingerprint), values=examples.values,
+            np.savez(tmp, fingerprint=np.str_(fingerprint), source=np.str_(source),
+                     shape=np.asarray(examples.values.shape), values=examples.values,
                      class_names=np.asarray(examples.class_names, dtype=str), **labels)
     except OSError as error:
         print(f"warning: cannot cache the decoded images in {path} ({error}); set "
               f"{CACHE_ENV}=off to stop trying", file=sys.stderr)
+
+
+def list_entries():
+    """The cache's entry files, largest first, as `Entry`s; none when the cache is off or was
+    never written. A temporary file that a killed run left behind has no source or shape."""
+    found = []
+    for path in _cache_files():
+        try:
+            with np.load(path) as entry:  # reads these two small arrays, not the images
+                source, shape = str(entry["source"]), tuple(entry["shape"].tolist())
+        except UNREADABLE_ENTRY:
+            source, shape = None, None
+        found.append(Entry(path, source, shape, os.path.getsize(path)))
+    return sorted(found, key=lambda entry: -entry.size)
+
+
+def clear():
+    """Deletes every file that the cache wrote in its folder (`CACHE_FILE`); returns how many and
+    their bytes. A run that reads the cache next decodes its images again."""
+    files = _cache_files()
+    size = sum(map(os.path.getsize, files))
+    for path in files:
+        os.remove(path)
+    return len(files), size
+
+
+def _cache_files():
+    folder = cache_folder()
+    if folder is None or not os.path.isdir(folder):
+        return []
+    return [os.path.join(folder, name) for name in sorted(os.listdir(folder))
+            if CACHE_FILE.fullmatch(name)]
