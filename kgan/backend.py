@@ -15,7 +15,7 @@ log lines at or above the start-up level: `TF_CPP_MIN_LOG_LEVEL` when the user s
 back stay in `SUPPRESSED` (`kgan --verbose` prints them).
 
 TensorFlow's x86 builds run convolutions with oneDNN only on CPUs with AVX512_VNNI, AVX512_BF16
-or AMX, and with its Eigen kernels on the others. On a 2-core AMD EPYC without AVX-512 oneDNN's
+or AMX, and with its Eigen kernels on the others. On a 2-core AMD EPYC without AVX-512 oneDNN
 made the 64x64 DCGAN's fp32 training step 1.77x as fast (scripts/RESULTS.md, "The training
 step"), so kgan turns it on (`TF_ENABLE_ONEDNN_OPTS=1`) on every x86 CPU unless the user set
 the variable.

@@ -24,12 +24,13 @@ import os
 import tempfile
 import time
 
+# kgan before keras: kgan starts TensorFlow as its users get it (oneDNN on, kgan.backend).
+import kgan  # isort: skip
 import keras
 import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-import kgan
 from kgan.data import load_examples, training_dataset
 from kgan.data.cache import CACHE_ENV
 from kgan.errors import KganError, parse_names

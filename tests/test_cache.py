@@ -133,7 +133,7 @@ def test_the_entries_are_listed_by_source_and_shape_and_cleared(tmp_path, cache_
     write_class_folder(tmp_path / "shapes", per_class=2)
     for shape in [(28, 28, 3), (16, 16, 1)]:
         load_data(f"folder:{tmp_path / 'shapes'}", shape)
-    (cache_dir / f".tmp-123-{'0' * 24}.npz").write_bytes(b"half-written by a killed run")
+    (cache_dir / f".tmp-123-{'0' * cache.KEY_DIGITS}.npz").write_bytes(b"half-written by a killed run")
     (cache_dir / "mine.npz").write_bytes(b"a user's own file")
     entries = cache.list_entries()
     assert sorted((e.source, e.shape) for e in entries if e.source) == [
