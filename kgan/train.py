@@ -226,19 +226,23 @@ def _train_with(run, config, strategy, examples, checkpoint, verbose, extra):
     ]
     if tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(run.path(rundir.TENSORBOARD)))
-    evaluation = config.evaluation
-    if evaluation.every:
+    evaluation, total_steps = config.evaluation, preset.total_steps(per_epoch)
+    evaluations = kcallbacks.Cadence(evaluation.every, preset.batch_size)
+    start_step = start.step(per_epoch)
+    # A run that ends before its next evaluation is due draws no real samples for one.
+    if evaluations.crossed(start_step, total_steps):
         real = real_samples(examples, evaluation.samples, seed)
         callbacks.append(kcallbacks.Evaluation(
-            run, real.values, kcallbacks.Cadence(evaluation.every, preset.batch_size),
-            evaluation.metric, seed, start_step=start.step(per_epoch),
+            run, real.values, evaluations, evaluation.metric, seed, start_step=start_step,
             real_labels=real.labels if preset.conditional else None))
+    else:
+        # As `Evaluation` would: a resumed run drops the records of the steps it trains again.
+        rundir.records_up_to(run.path(rundir.METRICS), start_step)
     # Last: a checkpoint after an epoch means every output of that epoch is written.
     callbacks.append(kcallbacks.Checkpoint(
         run, saves, per_epoch, minutes=preset.checkpoint_minutes, start=start,
         metric_state=rundir.metric_state(checkpoint.path) if checkpoint else None))
-    _fit_from(gan, dataset_from, preset.total_steps(per_epoch), per_epoch, start, callbacks,
-              strategy)
+    _fit_from(gan, dataset_from, total_steps, per_epoch, start, callbacks, strategy)
     if stop.reason:
         raise KganError(
             f"training stopped: {stop.reason}; the last good checkpoint stays in "

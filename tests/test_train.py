@@ -12,7 +12,7 @@ from imagedata import write_image_folder
 
 import kgan
 from kgan import callbacks as kcallbacks
-from kgan import data
+from kgan import data, train
 from kgan.errors import KganError
 from kgan.rundir import Position, RunDir
 
@@ -214,7 +214,7 @@ def test_bad_overrides_are_user_errors(tmp_path):
         kgan.fit(run_dir=str(tmp_path / "c"), **{**FAST, "batch_size": 5000})
 
 
-def test_evaluations_come_every_eval_every_kimg(tmp_path):
+def test_evaluations_come_every_eval_every_kimg(tmp_path, monkeypatch):
     write_image_folder(tmp_path / "images", count=8)
     # 8 images at batch 4: 0.004 kimg a step; evaluations at 0.008 kimg fall on steps 2 and 4.
     options = {"dataset": f"folder:{tmp_path / 'images'}", "preset": "mnist", "epochs": 3,
@@ -224,11 +224,31 @@ def test_evaluations_come_every_eval_every_kimg(tmp_path):
         assert [(r["step"], r["kimg"]) for r in map(json.loads, f)] == [(2, 0.008), (4, 0.016),
                                                                          (6, 0.024)]
     assert os.path.isfile(RunDir(str(tmp_path / "on")).best)
-    # The image presets' default cadence lies far beyond this run: no evaluation at all.
+    # The image presets' default cadence lies far beyond this run: no evaluation at all, and
+    # no real samples drawn for one.
+    drawn = []
+    monkeypatch.setattr(train, "real_samples", lambda *args: drawn.append(args))
     kgan.fit(run_dir=str(tmp_path / "default"), **options)
-    assert not os.path.exists(tmp_path / "default" / "metrics.jsonl")
+    assert not os.path.exists(tmp_path / "default" / "metrics.jsonl") and not drawn
     assert kgan.get_preset("mnist").eval_every == 1000
     assert kgan.get_preset("gaussian").eval_every == 0
+
+
+def test_a_resumed_run_with_no_evaluation_left_drops_the_records_it_trains_again(tmp_path):
+    write_image_folder(tmp_path / "images", count=8)
+    # Evaluations and checkpoints on steps 2 and 4; then as if killed before the checkpoint at 4.
+    run = RunDir(str(tmp_path / "run"))
+    kgan.fit(dataset=f"folder:{tmp_path / 'images'}", preset="mnist", epochs=2, batch_size=4,
+             eval_every=0.008, save_every=0.008, eval_samples=8, run_dir=run.root,
+             verbose=False)
+    os.remove(run.latest_checkpoint().path)
+    config = json.loads(open(run.path("config.json")).read())
+    config["evaluation"]["every"] = 0
+    with open(run.path("config.json"), "w") as f:
+        json.dump(config, f)
+    kgan.resume(run.root, verbose=False)
+    with open(run.path("metrics.jsonl")) as f:
+        assert [record["step"] for record in map(json.loads, f)] == [2]
 
 
 def test_a_kimg_budget_ends_mid_epoch_and_a_larger_one_resumes_it_exactly(tmp_path):
