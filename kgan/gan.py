@@ -311,9 +311,21 @@ def _replica_loss(optimizer, loss):
 
 
 def _apply_gradients(optimizer, tape, replica_loss, network):
-    """Updates `network` with the gradient of `replica_loss`, which `tape` recorded."""
+    """Updates `network` with the gradient of `replica_loss`, which `tape` recorded.
+
+    A step that float16's loss scaling skips (its scaled gradients were not finite) still
+    counts in `optimizer.iterations`, which Keras leaves as it was: the counter keys the
+    training noise, and `GAN.step` must count the batches trained, or checkpoints would name
+    an earlier place in the data than the one reached and a resumed run would train batches
+    again.
+    """
     weights = network.trainable_weights
+    skippable = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+    if skippable:
+        counted = optimizer.iterations + 1  # computed now, before the update
     optimizer.apply_gradients(zip(tape.gradient(replica_loss, weights), weights))
+    if skippable:
+        optimizer.iterations.assign(counted)
 
 
 def _unpack(data, num_classes):

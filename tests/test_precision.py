@@ -54,10 +54,17 @@ def test_fp16_optimizers_scale_the_loss_and_skip_non_finite_steps():
     for a, b in zip(before, trainable()):
         np.testing.assert_array_equal(a, b)
     assert float(gan.d_optimizer.dynamic_scale) < scale
+    # The skipped step still counts: the step counter counts the batches trained.
+    assert int(gan.d_optimizer.iterations) == 1
     # A finite batch trains as usual.
     gan.discriminator_step(tf.zeros((4, 28, 28, 1)))
     assert all(np.isfinite(w).all() for w in trainable())
     assert any(not np.array_equal(a, b) for a, b in zip(before, trainable()))
+    assert int(gan.d_optimizer.iterations) == 2
+    # Both updates of every training step, skipped or not, count (in fit's compiled step too).
+    batches = np.stack([poisoned, np.zeros_like(poisoned)] * 2)
+    gan.fit(tf.data.Dataset.from_tensor_slices(batches), epochs=1, verbose=0)
+    assert gan.step == 4 and int(gan.d_optimizer.iterations) == 2 + 4
 
 
 def test_mixed_precision_survives_the_keras_round_trip(tmp_path):
