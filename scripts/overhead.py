@@ -7,18 +7,25 @@ the set-up before the first step (reading and decoding the data, building the GA
 input pipeline), and the work around the steps after it (the callbacks, the final save).
 
 Usage: python scripts/overhead.py DATASET [--preset mnist] [--epochs 20] [--kimg N] [--cold]
-           [--set FIELD=VALUE ...] [--runs DIR] [--out overhead.json]
+           [--pairs N] [--set FIELD=VALUE ...] [--runs DIR] [--out overhead.json]
 
 The images come through kgan's cache of decoded data sets as the environment sets it
 (`KGAN_CACHE`), so a second run on DATASET reads them decoded; `--cold` gives the run an empty
 cache of its own, as on a first run. Without DATASET, `--images N` writes N random 28x28 images
 to a temporary folder first, with an empty cache of its own (the 2,000-image check of
 scripts/RESULTS.md uses real sprites: `folder:DIR`).
+
+`--pairs N` measures both cases N times, taking turns: a first run (`--cold`), then a run with
+the images cached (in a cache filled once by a one-epoch run first), each in a process of its
+own, as a user's run would be; it prints every run and the median and range of the share
+outside the steps of each case.
 """
 
 import argparse
 import json
 import os
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -63,8 +70,13 @@ def main():
                         metavar="FIELD=VALUE", help="a preset field (JSON value)")
     parser.add_argument("--runs", default=tempfile.mkdtemp(prefix="kgan-overhead-"))
     parser.add_argument("--cold", action="store_true", help="start with an empty image cache")
+    parser.add_argument("--pairs", type=int, help="N first runs and N cached ones, taking turns")
     parser.add_argument("--out", default="overhead.json")
     args = parser.parse_args()
+    if args.pairs:
+        if args.dataset is None or args.cold:
+            parser.error("--pairs needs DATASET, and makes its own first runs (no --cold)")
+        return measure_pairs(args)
     dataset = args.dataset
     if dataset is None:
         folder = os.path.join(args.runs, "images")
@@ -94,6 +106,43 @@ def main():
           f"{clock.seconds:.1f} s, around the steps {around:.1f} s "
           f"({100 * result['around_share']:.1f}% of the training's wall time); outside the "
           f"steps {total - clock.seconds:.1f} s ({100 * result['outside_share']:.1f}% of the call)")
+
+
+def measure_pairs(args):
+    """`--pairs`: runs this script `2 * args.pairs` times, a first run and a cached one in turn,
+    and writes their results and a summary per case to `args.out`."""
+    budget = ["--kimg", str(args.kimg)] if args.kimg else ["--epochs", str(args.epochs)]
+    fields = [part for field in args.fields for part in ("--set", field)]
+    command = [sys.executable, os.path.abspath(__file__), args.dataset, "--preset", args.preset,
+               *fields]
+    warm = {**os.environ, CACHE_ENV: tempfile.mkdtemp(prefix="kgan-cache-")}
+    _child(command + ["--epochs", "1", "--out", os.devnull], warm)  # fills the cache
+    runs = {"first run": [], "cached": []}
+    with tempfile.TemporaryDirectory() as scratch:
+        out = os.path.join(scratch, "run.json")
+        for _ in range(args.pairs):
+            for case, extra, env in (("first run", ["--cold"], None), ("cached", [], warm)):
+                line = _child(command + budget + extra + ["--out", out], env)
+                print(f"{case}: {line.strip()}", flush=True)
+                with open(out) as f:
+                    runs[case].append(json.load(f))
+    summary = {}
+    for case, results in runs.items():
+        shares = [100 * result["outside_share"] for result in results]
+        summary[case] = {"median_outside_percent": statistics.median(shares),
+                         "min_outside_percent": min(shares), "max_outside_percent": max(shares)}
+        print(f"{case}: outside the steps {summary[case]['median_outside_percent']:.1f}% "
+              f"median, {min(shares):.1f} to {max(shares):.1f}% ({len(shares)} runs)")
+    with open(args.out, "w") as f:
+        json.dump({"runs": runs, "summary": summary}, f, indent=2)
+
+
+def _child(command, env):
+    """The standard output of `command`; its standard error, and an exit, when it fails."""
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if result.returncode:
+        sys.exit(f"{' '.join(command)} failed:\n{result.stderr[-3000:]}")
+    return result.stdout
 
 
 if __name__ == "__main__":

@@ -125,6 +125,24 @@ def test_overhead_times_the_steps_inside_a_fit(tmp_path):
 
 
 @pytest.mark.slow
+def test_overhead_pairs_take_turns_between_a_first_run_and_a_cached_one(tmp_path):
+    write_image_folder(tmp_path / "images", 16)
+    out = tmp_path / "pairs.json"
+    stdout = _script("overhead.py", f"folder:{tmp_path / 'images'}", "--pairs", 2, "--epochs", 1,
+                     "--set", "batch_size=8", "--out", out)
+    result = json.loads(out.read_text())
+    first, cached = result["runs"]["first run"], result["runs"]["cached"]
+    assert [run["steps"] for run in first + cached] == [2] * 4
+    # Every first run decodes into an empty cache of its own; the cached runs share one.
+    assert len({run["cache"] for run in first}) == 2 and len({run["cache"] for run in cached}) == 1
+    assert not {run["cache"] for run in first} & {run["cache"] for run in cached}
+    shares = sorted(100 * run["outside_share"] for run in cached)
+    assert result["summary"]["cached"] == {"median_outside_percent": pytest.approx(
+        sum(shares) / 2), "min_outside_percent": shares[0], "max_outside_percent": shares[1]}
+    assert stdout.count("first run: kgan.fit") == 2 and "cached: outside the steps" in stdout
+
+
+@pytest.mark.slow
 def test_speed_check_times_both_processes(tmp_path):
     out = tmp_path / "speed.json"
     _script("speed_check.py", "--images", 16, "--epochs", 1, "--batch-size", 8, "--out", out)
