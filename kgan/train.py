@@ -226,9 +226,9 @@ def _train_with(run, config, strategy, examples, checkpoint, verbose, extra):
     ]
     if tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(run.path(rundir.TENSORBOARD)))
-    evaluation, total_steps = config.evaluation, preset.total_steps(per_epoch)
+    evaluation = config.evaluation
     evaluations = kcallbacks.Cadence(evaluation.every, preset.batch_size)
-    start_step = start.step(per_epoch)
+    start_step, total_steps = start.step(per_epoch), preset.total_steps(per_epoch)
     # A run that ends before its next evaluation is due draws no real samples for one.
     if evaluations.crossed(start_step, total_steps):
         real = real_samples(examples, evaluation.samples, seed)

@@ -115,10 +115,10 @@ def measure_pairs(args):
     fields = [part for field in args.fields for part in ("--set", field)]
     command = [sys.executable, os.path.abspath(__file__), args.dataset, "--preset", args.preset,
                *fields]
-    warm = {**os.environ, CACHE_ENV: tempfile.mkdtemp(prefix="kgan-cache-")}
-    _child(command + ["--epochs", "1", "--out", os.devnull], warm)  # fills the cache
     runs = {"first run": [], "cached": []}
     with tempfile.TemporaryDirectory() as scratch:
+        warm = {**os.environ, CACHE_ENV: os.path.join(scratch, "cache")}
+        _child(command + ["--epochs", "1", "--out", os.devnull], warm)  # fills the cache
         out = os.path.join(scratch, "run.json")
         for _ in range(args.pairs):
             for case, extra, env in (("first run", ["--cold"], None), ("cached", [], warm)):
