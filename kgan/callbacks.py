@@ -20,7 +20,6 @@ from kgan.rundir import (
     RunDir,
     append_record,
     read_history,
-    records_up_to,
     write_history,
 )
 
@@ -396,14 +395,15 @@ class Evaluation(StepCallback):
         metric: one of `kgan.metrics.OFFLINE_METRICS` (lower is better, no download).
         seed: seeds the latent batch.
         collapse_ratio: the diversity ratio below which to warn.
-        start_step: the step a resumed run starts from: records of later steps, which it
-            will train again, are dropped.
+        records: the run's earlier `metrics.jsonl` records (a resumed run's, up to where it
+            resumes): the best score among them is the one to beat, so `best.keras` never
+            regresses.
         real_labels: the real samples' classes, for a conditional GAN: it generates one sample
             of each.
     """
 
     def __init__(self, run, real, every, metric="swd", seed=0, collapse_ratio=COLLAPSE_RATIO,
-                 start_step=0, real_labels=None):
+                 records=(), real_labels=None):
         super().__init__()
         self.run = run
         self.real = real
@@ -412,22 +412,10 @@ class Evaluation(StepCallback):
         self.metric = metric
         self.seed = seed
         self.collapse_ratio = collapse_ratio
-        self.start_step = start_step
-        self._records_read = False  # once, before the first fit() call
         self._warned = False
-        self.best = None
-
-    def on_train_begin(self, logs=None):
-        super().on_train_begin(logs)
-        # A resumed run keeps the best score it had (best.keras must not regress) and the
-        # records up to where it resumes.
-        if self._records_read:
-            return
-        self._records_read = True
-        kept = records_up_to(self.run.path(METRICS), self.start_step)
-        scores = [record[self.metric] for record in kept
-                  if self.metric in record and record.get("reference") == "train"]
-        self.best = min(scores, default=None)
+        self.best = min((record[metric] for record in records
+                         if metric in record and record.get("reference") == "train"),
+                        default=None)
 
     def on_train_batch_end(self, batch, logs=None):
         step = self.step_after(batch)

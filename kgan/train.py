@@ -229,15 +229,14 @@ def _train_with(run, config, strategy, examples, checkpoint, verbose, extra):
     evaluation = config.evaluation
     evaluations = kcallbacks.Cadence(evaluation.every, preset.batch_size)
     start_step, total_steps = start.step(per_epoch), preset.total_steps(per_epoch)
+    # A resumed run trains the steps after `start_step` again: their records go.
+    records = rundir.records_up_to(run.path(rundir.METRICS), start_step)
     # A run that ends before its next evaluation is due draws no real samples for one.
     if evaluations.crossed(start_step, total_steps):
         real = real_samples(examples, evaluation.samples, seed)
         callbacks.append(kcallbacks.Evaluation(
-            run, real.values, evaluations, evaluation.metric, seed, start_step=start_step,
+            run, real.values, evaluations, evaluation.metric, seed, records=records,
             real_labels=real.labels if preset.conditional else None))
-    else:
-        # As `Evaluation` would: a resumed run drops the records of the steps it trains again.
-        rundir.records_up_to(run.path(rundir.METRICS), start_step)
     # Last: a checkpoint after an epoch means every output of that epoch is written.
     callbacks.append(kcallbacks.Checkpoint(
         run, saves, per_epoch, minutes=preset.checkpoint_minutes, start=start,

@@ -68,7 +68,7 @@ def main():
     parser.add_argument("--kimg", type=float)
     parser.add_argument("--set", dest="fields", action="append", default=[],
                         metavar="FIELD=VALUE", help="a preset field (JSON value)")
-    parser.add_argument("--runs", default=tempfile.mkdtemp(prefix="kgan-overhead-"))
+    parser.add_argument("--runs", help="the run (and a --cold cache); default: a new temp folder")
     parser.add_argument("--cold", action="store_true", help="start with an empty image cache")
     parser.add_argument("--pairs", type=int, help="N first runs and N cached ones, taking turns")
     parser.add_argument("--out", default="overhead.json")
@@ -77,13 +77,14 @@ def main():
         if args.dataset is None or args.cold:
             parser.error("--pairs needs DATASET, and makes its own first runs (no --cold)")
         return measure_pairs(args)
+    args.runs = args.runs or tempfile.mkdtemp(prefix="kgan-overhead-")
     dataset = args.dataset
     if dataset is None:
         folder = os.path.join(args.runs, "images")
         write_random_images(folder, args.images, size=28)
         dataset = f"folder:{folder}"
     if args.cold or args.dataset is None:
-        os.environ[CACHE_ENV] = tempfile.mkdtemp(prefix="kgan-cache-")
+        os.environ[CACHE_ENV] = os.path.join(args.runs, "cache")
     budget = {"kimg": args.kimg} if args.kimg else {"epochs": args.epochs}
     clock = StepClock()
     start = time.perf_counter()
@@ -118,11 +119,14 @@ def measure_pairs(args):
     runs = {"first run": [], "cached": []}
     with tempfile.TemporaryDirectory() as scratch:
         warm = {**os.environ, CACHE_ENV: os.path.join(scratch, "cache")}
-        _child(command + ["--epochs", "1", "--out", os.devnull], warm)  # fills the cache
+        _child(command + ["--epochs", "1", "--out", os.devnull,  # fills the cache
+                          "--runs", os.path.join(scratch, "filling")], warm)
         out = os.path.join(scratch, "run.json")
-        for _ in range(args.pairs):
+        for i in range(args.pairs):
             for case, extra, env in (("first run", ["--cold"], None), ("cached", [], warm)):
-                line = _child(command + budget + extra + ["--out", out], env)
+                runs_dir = os.path.join(scratch, f"{case.split()[0]}-{i}")  # run, cold cache
+                line = _child(command + budget + extra + ["--out", out, "--runs", runs_dir],
+                              env)
                 print(f"{case}: {line.strip()}", flush=True)
                 with open(out) as f:
                     runs[case].append(json.load(f))

@@ -205,6 +205,22 @@ def test_evaluation_keeps_the_best_epochs_weights_not_the_last(tmp_path):
     assert_weights_equal(best.generator.get_weights(), good)
 
 
+def test_evaluation_of_a_resumed_run_must_beat_its_earlier_best(tmp_path):
+    gan = make_gaussian_gan()
+    # The records a resumed run keeps: its best SWD so far, and a reference score that never
+    # counts as one to beat.
+    records = [{"step": 5, "reference": "train", "swd": 1e-9},
+               {"step": 6, "reference": "test", "swd": 0.0}, {"step": 7, "reference": "train"}]
+    callback = Evaluation(RunDir(str(tmp_path)), kgan.data.gaussian_points(100), Cadence(1, 100),
+                          records=records)
+    assert callback.best == 1e-9
+    callback.set_model(gan)
+    callback.evaluate(step=10)
+    assert not (tmp_path / "checkpoints" / "best.keras").exists()
+    assert Evaluation(RunDir(str(tmp_path)), kgan.data.gaussian_points(100),
+                      Cadence(1, 100)).best is None
+
+
 def test_swd_of_unequal_sample_counts_is_a_kgan_error():
     with pytest.raises(kgan.KganError, match="equal sample counts"):
         sliced_wasserstein(np.zeros((4, 2)), np.zeros((5, 2)))
